@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Build mmn-smmu: a pristine QEMU 10.0 tree (fetch-qemu.sh), our files
+# overlaid into a per-checkout copy of it, and a small qemu-system-aarch64
+# plus the test and benchmark binaries.
+#
+# Our files are symlinked into the tree, so an edit in the checkout is what
+# gets built and ninja rebuilds only what depends on it.  The few lines that
+# hook the device into QEMU's own build files are qemu-hooks.patch.
+#
+# Environment: MMN_BUILD (default <checkout>/build), MMN_CACHE (downloads,
+# default ~/.cache/mmn-smmu), MMN_QEMU_SRC (use an existing QEMU 10.0 tree).
+# Arguments: extra ninja targets (default: everything the tests need).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=${MMN_BUILD:-$repo/build}
+src="$out/qemu-src"
+bld="$out/qemu-build"
+
+"$repo/scripts/mmn-smmu/install-deps.sh"
+pristine=$("$repo/scripts/mmn-smmu/fetch-qemu.sh")
+
+mkdir -p "$out"
+# 1. Per-checkout copy of the pristine tree (once).
+if [ ! -f "$src/.mmn-pristine" ] || [ "$(cat "$src/.mmn-pristine")" != "$pristine" ]; then
+    echo "mmn-smmu: copying QEMU source tree" >&2
+    rm -rf "$src" "$bld"
+    cp -a "$pristine" "$src.tmp"
+    echo "$pristine" > "$src.tmp/.mmn-pristine"
+    mv "$src.tmp" "$src"
+fi
+
+# 2. Hook-ins: patch pristine copies of the touched files and replace a file
+#    in the tree only when its content changes (keeps ninja incremental).
+patch_file="$repo/scripts/mmn-smmu/qemu-hooks.patch"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for f in $(sed -n 's|^+++ b/||p' "$patch_file"); do
+    mkdir -p "$tmp/$(dirname "$f")"
+    cp "$pristine/$f" "$tmp/$f"
+done
+if ! patch -s -p1 -d "$tmp" < "$patch_file"; then
+    echo "mmn-smmu: qemu-hooks.patch does not apply to $pristine" >&2
+    exit 1
+fi
+for f in $(sed -n 's|^+++ b/||p' "$patch_file"); do
+    cmp -s "$tmp/$f" "$src/$f" || cp "$tmp/$f" "$src/$f"
+done
+
+# 3. Overlay: symlink every file of ours into the tree; drop links to files
+#    that no longer exist.
+find "$src" -type l -lname "$repo/*" ! -exec test -e {} \; -delete
+(cd "$repo" && find hw include tests docs configs -type f ! -name '*~' 2>/dev/null) |
+while read -r f; do
+    dst="$src/$f"
+    if [ -e "$dst" ] && [ ! -L "$dst" ]; then
+        echo "mmn-smmu: $f would shadow QEMU's own file" >&2
+        exit 1
+    fi
+    if [ "$(readlink "$dst" 2>/dev/null)" != "$repo/$f" ]; then
+        mkdir -p "$(dirname "$dst")"
+        ln -sfn "$repo/$f" "$dst"
+    fi
+done
+
+# 4. Configure once (ccache shares objects between checkouts).
+export CCACHE_BASEDIR="$out" CCACHE_NOHASHDIR=1
+conf_args="--target-list=aarch64-softmmu --python=/usr/bin/python3
+ --disable-docs --without-default-features --without-default-devices
+ --with-devices-aarch64=mmn-smmu --enable-fdt=system --disable-install-blobs
+ --disable-werror --enable-trace-backends=log"
+if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.mmn-conf" 2>/dev/null)" != "$conf_args" ]; then
+    echo "mmn-smmu: configuring QEMU" >&2
+    rm -rf "$bld"
+    mkdir -p "$bld"
+    # shellcheck disable=SC2086
+    if ! (cd "$bld" && "$src/configure" $conf_args > "$bld/configure.log" 2>&1); then
+        tail -n 30 "$bld/configure.log" >&2
+        echo "mmn-smmu: QEMU configure failed; full log in $bld/configure.log" >&2
+        exit 1
+    fi
+    echo "$conf_args" > "$bld/.mmn-conf"
+fi
+
+# 5. Build.
+if [ $# -eq 0 ]; then
+    set -- qemu-system-aarch64 tests/qtest/qos-test mmn-smmu-tests
+fi
+ninja -C "$bld" "$@"

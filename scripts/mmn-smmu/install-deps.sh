@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install mmn-smmu's build and test dependencies from Debian packages.
+#
+# Idempotent: a stamp file records the package set, so a second run costs
+# nothing.  Runs apt as root, or through sudo when not root.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${MMN_CACHE:-$HOME/.cache/mmn-smmu}
+mkdir -p "$cache"
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+fi
+
+# Build QEMU 10.0 (see ../shared/reference/qemu.md), cross-build the guest
+# module and pack an initramfs (guest.md).
+PKGS_MAIN="dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
+libpixman-1-dev python3-venv python3 bzip2 xz-utils cpio gzip
+gcc-aarch64-linux-gnu make bc flex bison"
+PKGS_BPO="meson python3-pycotap"
+
+stamp="$cache/deps.stamp"
+want="v3 $PKGS_MAIN | $PKGS_BPO | arm64"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+   command -v meson >/dev/null && command -v ccache >/dev/null; then
+    exit 0
+fi
+
+echo "mmn-smmu: installing build dependencies from Debian packages..." >&2
+
+src=/etc/apt/sources.list.d/mmn-smmu.sources
+if [ ! -f "$src" ]; then
+    $SUDO tee "$src" >/dev/null <<'EOS'
+# Added by mmn-smmu scripts/mmn-smmu/install-deps.sh
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-backports trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+fi
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS_MAIN >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+    $PKGS_BPO >/dev/null
+
+echo "$want" > "$stamp"
+echo "mmn-smmu: dependencies installed" >&2
