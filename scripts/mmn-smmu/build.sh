@@ -21,6 +21,10 @@ bld="$out/qemu-build"
 pristine=$("$repo/scripts/mmn-smmu/fetch-qemu.sh")
 
 mkdir -p "$out"
+# One build at a time per build directory (several shells may share it).
+exec 9>"$out/.lock"
+flock 9
+
 # 1. Per-checkout copy of the pristine tree (once).
 if [ ! -f "$src/.mmn-pristine" ] || [ "$(cat "$src/.mmn-pristine")" != "$pristine" ]; then
     echo "mmn-smmu: copying QEMU source tree" >&2
