@@ -39,5 +39,150 @@ REG32(FEATURES,     0x008)
     FIELD(FEATURES, BTM,         8, 1)
 REG32(NUM_CTX,      0x00c)
 REG32(IOTLB_CAP,    0x010)
+REG32(QUEUE_CAPS,   0x014)
+    FIELD(QUEUE_CAPS, CMDQ_LOG2, 0, 8)
+    FIELD(QUEUE_CAPS, EVTQ_LOG2, 8, 8)
+
+/* Control */
+REG32(CTRL,         0x020)
+    FIELD(CTRL, CMDQ_EN,         0, 1)
+    FIELD(CTRL, EVTQ_EN,         1, 1)
+    FIELD(CTRL, DMA_EN,          2, 1)
+REG32(STATUS,       0x024)
+    FIELD(STATUS, CMDQ_EN,       0, 1)
+    FIELD(STATUS, EVTQ_EN,       1, 1)
+    FIELD(STATUS, DMA_EN,        2, 1)
+    FIELD(STATUS, CMDQ_STOPPED,  3, 1)
+    FIELD(STATUS, DMA_BUSY,      4, 1)
+    FIELD(STATUS, DMA_STALLED,   5, 1)
+REG32(IRQ_STATUS,   0x028)
+    FIELD(IRQ_STATUS, SYNC,      0, 1)
+    FIELD(IRQ_STATUS, EVTQ,      1, 1)
+    FIELD(IRQ_STATUS, CMDQ_ERR,  2, 1)
+    FIELD(IRQ_STATUS, DMA_DONE,  3, 1)
+    FIELD(IRQ_STATUS, EVTQ_OVERFLOW, 4, 1)
+REG32(IRQ_ENABLE,   0x02c)
+
+/* Command queue */
+REG32(CMDQ_BASE_LO, 0x040)
+    FIELD(CMDQ_BASE_LO, LOG2SIZE, 0, 5)
+    FIELD(CMDQ_BASE_LO, ADDR,     6, 26)
+REG32(CMDQ_BASE_HI, 0x044)
+REG32(CMDQ_PROD,    0x048)
+REG32(CMDQ_CONS,    0x04c)
+REG32(CMDQ_ERR,     0x050)
+    FIELD(CMDQ_ERR, REASON,      0, 8)
+    FIELD(CMDQ_ERR, INDEX,      16, 15)
+    FIELD(CMDQ_ERR, VALID,      31, 1)
+REG32(CMDQ_ERR_ACK, 0x054)
+
+/* Event queue */
+REG32(EVTQ_BASE_LO, 0x060)
+    FIELD(EVTQ_BASE_LO, LOG2SIZE, 0, 5)
+    FIELD(EVTQ_BASE_LO, ADDR,     5, 27)
+REG32(EVTQ_BASE_HI, 0x064)
+REG32(EVTQ_PROD,    0x068)
+REG32(EVTQ_CONS,    0x06c)
+REG32(EVTQ_LOST,    0x070)
+
+/* DMA engine */
+REG32(DMA_DESC_LO,  0x080)
+REG32(DMA_DESC_HI,  0x084)
+REG32(DMA_DOORBELL, 0x088)
+REG32(DMA_STATUS,   0x08c)
+REG32(DMA_FAULT_VA_LO, 0x090)
+REG32(DMA_FAULT_VA_HI, 0x094)
+
+#define MMN_CMDQ_MAX_LOG2       15
+#define MMN_EVTQ_MAX_LOG2       15
+
+/* Commands: 64 bytes */
+#define MMN_CMD_SIZE            64
+#define MMN_CMD_SYNC            0x01
+#define MMN_CMD_CTX_BIND        0x02
+#define MMN_CMD_CTX_UNBIND      0x03
+#define MMN_CMD_TLBI_PAGE       0x10
+#define MMN_CMD_TLBI_RANGE      0x11
+#define MMN_CMD_TLBI_CTX        0x12
+#define MMN_CMD_TLBI_ALL        0x13
+#define MMN_CMD_MN_RANGE_START  0x20
+#define MMN_CMD_MN_RANGE_END    0x21
+#define MMN_CMD_MN_SECONDARY_TLBS 0x22
+#define MMN_CMD_MN_CLEAR_FLUSH_YOUNG 0x23
+#define MMN_CMD_MN_CLEAR_YOUNG  0x24
+#define MMN_CMD_MN_TEST_YOUNG   0x25
+#define MMN_CMD_MN_TEST_CLEAR_YOUNG 0x26
+#define MMN_CMD_MN_CHANGE_PTE   0x27
+#define MMN_CMD_MN_RELEASE      0x28
+#define MMN_CMD_DMA_RESUME      0x30
+#define MMN_CMD_DMA_ABORT       0x31
+#define MMN_CMD_CHECK           0x40
+
+#define MMN_CMD_SYNC_F_IRQ      0x01
+#define MMN_CMD_SYNC_F_WRITE    0x02
+#define MMN_CMD_RANGE_EVENT_MASK 0xff
+#define MMN_CMD_RANGE_BLOCKABLE (1u << 8)
+#define MMN_CMD_RANGE_ONLY_END  (1u << 9)
+#define MMN_CMD_YOUNG_CLEAR     (1u << 0)
+#define MMN_CMD_CTX_ALL         0xffff
+
+/* CTX_BIND configuration word (a1) */
+#define MMN_CTX_CFG_VA_BITS(x)  ((uint64_t)(x) & 0xff)
+#define MMN_CTX_CFG_OA_BITS(x)  (((uint64_t)(x) & 0xff) << 8)
+#define MMN_CTX_CFG_HTTU(x)     (((uint64_t)(x) & 0x3) << 16)
+#define MMN_CTX_HTTU_NONE       0
+#define MMN_CTX_HTTU_HA         1
+#define MMN_CTX_HTTU_HAHD       2
+#define MMN_CTX_CFG_UNPRIV      (1ULL << 18)
+#define MMN_CTX_CFG_STALL       (1ULL << 19)
+#define MMN_CTX_CFG_LEGACY_INV  (1ULL << 20)
+#define MMN_CTX_CFG_RESERVED    (~0x1fffffULL)
+
+/* CMDQ_ERR reasons */
+#define MMN_CMDQ_ERR_OPCODE     1
+#define MMN_CMDQ_ERR_RESERVED   2
+#define MMN_CMDQ_ERR_BAD_CTX    3
+#define MMN_CMDQ_ERR_BAD_ADDR   4
+#define MMN_CMDQ_ERR_BAD_RANGE  5
+#define MMN_CMDQ_ERR_BAD_CONFIG 6
+#define MMN_CMDQ_ERR_NOT_STALLED 7
+#define MMN_CMDQ_ERR_MISUSE     8
+
+/* Event records: 32 bytes */
+#define MMN_EVT_SIZE            32
+#define MMN_EVT_FAULT           1
+#define MMN_EVT_LIVELOCK        2
+#define MMN_EVT_F_WRITE         0x01
+#define MMN_EVT_F_UNPRIV        0x02
+#define MMN_EVT_F_FROM_CACHE    0x04
+#define MMN_EVT_F_STALLED       0x08
+
+/* DMA descriptors: 64 bytes */
+#define MMN_DMA_DESC_SIZE       64
+#define MMN_DMA_MAX_LEN         (1u << 20)
+#define MMN_DMA_OP_READ         1
+#define MMN_DMA_OP_WRITE        2
+#define MMN_DMA_OP_FILL         3
+#define MMN_DMA_ST_IDLE         0
+#define MMN_DMA_ST_DONE         1
+#define MMN_DMA_ST_STALLED      2
+#define MMN_DMA_ST_FAULT        3
+#define MMN_DMA_ST_LIVELOCK     4
+#define MMN_DMA_ST_ABORTED      5
+#define MMN_DMA_ST_BAD_DESC     6
+#define MMN_DMA_ST_RELEASED     7
+#define MMN_DMA_ST_BLOCKED      8
+#define MMN_DMA_STATUS_STATE(s)     ((s) & 0xff)
+#define MMN_DMA_STATUS_KIND(s)      (((s) >> 8) & 0xff)
+#define MMN_DMA_STATUS_LEVEL(s)     (((s) >> 16) & 0xff)
+#define MMN_DMA_STATUS_FROM_CACHE   (1u << 24)
+
+/* Coherence check report: 256 bytes */
+#define MMN_CHECK_REPORT_SIZE   256
+#define MMN_CHECK_MAX_SAMPLES   8
+#define MMN_CHECK_STALE_READONLY 1
+#define MMN_CHECK_STALE_WRITABLE 2
+#define MMN_CHECK_STALE_PRESENT  3
+#define MMN_CHECK_STALE_OA       4
 
 #endif /* HW_MMN_SMMU_REGS_H */
