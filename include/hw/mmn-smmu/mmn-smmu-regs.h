@@ -185,4 +185,74 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CHECK_STALE_PRESENT  3
 #define MMN_CHECK_STALE_OA       4
 
+/*
+ * In-memory formats (all fields little-endian in guest memory; convert with
+ * le*_to_cpu / cpu_to_le*).
+ */
+typedef struct MmnCmd {
+    uint8_t opcode;
+    uint8_t flags;
+    uint16_t ctx;
+    uint32_t arg;
+    uint64_t a0;
+    uint64_t a1;
+    uint64_t a2;
+    uint64_t a3;
+    uint64_t reserved[3];
+} QEMU_PACKED MmnCmd;
+
+typedef struct MmnEvt {
+    uint8_t type;
+    uint8_t kind;
+    uint8_t level;
+    uint8_t flags;
+    uint16_t ctx;
+    uint16_t reserved0;
+    uint64_t va;
+    uint64_t desc;
+    uint32_t count;
+    uint32_t reserved1;
+} QEMU_PACKED MmnEvt;
+
+typedef struct MmnDmaDesc {
+    uint8_t op;
+    uint8_t reserved0;
+    uint16_t ctx;
+    uint32_t len;
+    uint64_t va;
+    uint64_t buf;
+    uint32_t pattern;
+    uint32_t reserved1;
+    uint32_t status;
+    uint32_t done;
+    uint64_t fault_va;
+    uint32_t faults;
+    uint32_t reserved2[3];
+} QEMU_PACKED MmnDmaDesc;
+
+typedef struct MmnCheckSample {
+    uint64_t va;
+    uint16_t ctx;
+    uint8_t kind;
+    uint8_t pad[5];
+} QEMU_PACKED MmnCheckSample;
+
+typedef struct MmnCheckReport {
+    uint32_t entries;
+    uint32_t stale;
+    uint32_t stale_readonly;
+    uint32_t stale_writable;
+    uint32_t stale_present;
+    uint32_t stale_oa;
+    uint32_t nr_samples;
+    uint32_t reserved0;
+    MmnCheckSample samples[MMN_CHECK_MAX_SAMPLES];
+    uint8_t reserved1[96];
+} QEMU_PACKED MmnCheckReport;
+
+QEMU_BUILD_BUG_ON(sizeof(MmnCmd) != MMN_CMD_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(MmnEvt) != MMN_EVT_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(MmnDmaDesc) != MMN_DMA_DESC_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(MmnCheckReport) != MMN_CHECK_REPORT_SIZE);
+
 #endif /* HW_MMN_SMMU_REGS_H */
