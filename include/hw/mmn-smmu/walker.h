@@ -67,7 +67,26 @@ typedef struct MmnAccess {
     bool exec;          /* instruction fetch: UXN/PXN apply */
 } MmnAccess;
 
-/* Effective permissions of a translation (APTable folded in). */
+/* Accepted configuration ranges (MmnWalkConfig). */
+#define MMN_VA_BITS_MIN         25
+#define MMN_VA_BITS_MAX         48
+#define MMN_OA_BITS_MIN         32
+#define MMN_OA_BITS_MAX         48
+
+/*
+ * At most this many ops->cmpxchg calls per walk (HTTU updates that lose a
+ * race are re-evaluated and retried); past it the walk ends in
+ * MMN_FAULT_WALK_ABORT at the leaf's level.
+ */
+#define MMN_WALK_MAX_CAS        8
+
+/*
+ * Effective permissions of a translation (APTable folded in).
+ * W: AP[2] == 0 and no APTable[1] on the way.  USER: AP[1] == 1 and no
+ * APTable[0].  UXN/PXN: the leaf's bit or any UXNTable/PXNTable; PXN also
+ * when EL0 may write (W, or DBM with HD), as Arm requires for EL1&0.
+ * DBM: the leaf has DBM and no APTable[1]: with HD a write may make it W.
+ */
 #define MMN_PERM_W      (1u << 0)   /* writable at the translation's level */
 #define MMN_PERM_USER   (1u << 1)   /* EL0 may access */
 #define MMN_PERM_UXN    (1u << 2)
@@ -82,6 +101,16 @@ typedef struct MmnTranslation {
     uint8_t perm;       /* MMN_PERM_* */
     bool af;            /* access flag as left by the walk */
     bool dirty;         /* leaf is writable (AP[2] == 0) and was written */
+    /*
+     * af: always true when *tr is filled: without HA, AF == 0 is an
+     * access-flag fault; with HA the walk sets AF (also before reporting a
+     * permission fault).  dirty: exactly "the leaf descriptor, as left by
+     * the walk, has AP[2] == 0", whatever DBM and APTable say.  For a DBM
+     * leaf that is Linux's pte_hw_dirty(); a non-DBM leaf with AP[2] == 0
+     * is plainly writable, clean and dirty cannot be told apart, so it
+     * counts as dirty.  A write through an AP[2] == 0 leaf never needs a
+     * descriptor update.
+     */
     uint64_t desc;      /* leaf descriptor after any HTTU update */
     uint64_t desc_pa;   /* physical address of the leaf descriptor */
 } MmnTranslation;
@@ -110,6 +139,10 @@ MmnFaultKind mmn_walk(const MmnWalkConfig *cfg, const MmnPtOps *ops,
 /*
  * Check @acc against an already known (e.g. cached) translation without
  * walking: MMN_FAULT_NONE or MMN_FAULT_PERMISSION.
+ * It does not know the context's HD: a write to a !W translation is a
+ * permission fault here.  If the context has HD and tr->perm has
+ * MMN_PERM_DBM, the caller must walk instead (the walk makes the
+ * descriptor dirty in memory), and should refresh its entry from the result.
  */
 MmnFaultKind mmn_translation_check(const MmnTranslation *tr,
                                    const MmnAccess *acc);
