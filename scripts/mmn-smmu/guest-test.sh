@@ -144,7 +144,7 @@ for k in "${kernels[@]}"; do
         why="QEMU exit $rc after '$result'"
     fi
     echo "not ok $n - $what: $why (${secs} s)"
-    echo "# qemu: $qemu ${devargs[*]}"
+    echo "# qemu: $qemu ${devargs[*]:-(no device arguments)}"
     echo "# last 40 lines of $log:"
     tr -d '\r' < "$log" | tail -n 40 | sed 's/^/#   /'
 done
