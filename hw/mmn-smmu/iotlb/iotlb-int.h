@@ -1,0 +1,110 @@
+/*
+ * mmn-smmu IOTLB: internals shared by the cache (iotlb.c) and the notifier
+ * subscriber / translate path (iotlb-subscriber.c).  Not a public interface.
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MMN_SMMU_IOTLB_INT_H
+#define HW_MMN_SMMU_IOTLB_INT_H
+
+#include "qemu/interval-tree.h"
+#include "qemu/queue.h"
+#include "hw/mmn-smmu/iotlb.h"
+
+typedef struct MmnIotlbEntry MmnIotlbEntry;
+typedef struct MmnIotlbSub MmnIotlbSub;
+
+/*
+ * One cached translation (a shadow PTE).  An entry is in three structures
+ * at once: the hash table (lookup by context, VA and size), its context's
+ * interval tree (range and context invalidation) and the global LRU list.
+ */
+struct MmnIotlbEntry {
+    IntervalTreeNode itn;               /* [tr.va, tr.va + tr.size - 1] */
+    MmnIotlbEntry *hnext;               /* hash chain, or free list */
+    QTAILQ_ENTRY(MmnIotlbEntry) lru;    /* head = most recently used */
+    MmnIotlbCtx *ctx;
+    MmnTranslation tr;
+    bool young;                         /* shadow accessed bit */
+};
+
+/* An open invalidation (range start seen, end not yet) that blocks fills. */
+typedef struct MmnIotlbBlock {
+    uint64_t start;
+    uint64_t last;                      /* inclusive */
+    QLIST_ENTRY(MmnIotlbBlock) next;
+} MmnIotlbBlock;
+
+struct MmnIotlbCtx {
+    MmnIotlb *iotlb;
+    uint32_t id;
+    bool released;                      /* fills refused for good */
+    uint32_t count;                     /* cached entries */
+    uint32_t nr_level[4];               /* cached entries per leaf level */
+    IntervalTreeRoot tree;
+    QLIST_HEAD(, MmnIotlbBlock) blocks;
+    uint32_t nr_blocks;
+    MmnIotlbStats stats;
+    MmnIotlbSub *sub;                   /* notifier subscriptions, if any */
+    QLIST_ENTRY(MmnIotlbCtx) next;
+};
+
+struct MmnIotlb {
+    uint32_t capacity;
+    uint32_t count;
+    uint64_t hash_mask;                 /* number of buckets - 1 */
+    MmnIotlbEntry **buckets;
+    MmnIotlbEntry *free_list;           /* recycled entries */
+    QTAILQ_HEAD(, MmnIotlbEntry) lru;
+    QLIST_HEAD(, MmnIotlbCtx) ctxs;
+    MmnIotlbStats stats;                /* all contexts, including freed */
+};
+
+/* Both the context's counters and the global ones. */
+#define MMN_IOTLB_STAT_ADD(c, field, n) do {     \
+        (c)->stats.field += (n);                 \
+        (c)->iotlb->stats.field += (n);          \
+    } while (0)
+#define MMN_IOTLB_STAT_INC(c, field) MMN_IOTLB_STAT_ADD(c, field, 1)
+
+/*
+ * Find the entry covering @va (probing the 4 KiB, 2 MiB and 1 GiB keys);
+ * NULL if none.  Does not touch the LRU order nor the statistics.
+ */
+MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va);
+
+/* Make @e the most recently used entry. */
+void mmn_iotlb_touch(MmnIotlbEntry *e);
+
+/*
+ * Insert @tr, replacing entries of the context that overlap it.  Returns
+ * the new entry, or NULL when the fill is refused (context released, range
+ * blocked by an open invalidation, malformed translation, capacity 0).
+ */
+MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
+                                bool young);
+
+/* Remove one entry, counting it under @cause. */
+void mmn_iotlb_remove(MmnIotlbEntry *e, MmnIotlbInvCause cause);
+
+/*
+ * Remove the entries of @c overlapping [start, last] (inclusive), counting
+ * them under @cause; returns how many.
+ */
+uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
+                                uint64_t last, MmnIotlbInvCause cause);
+
+/* Count one invalidation operation under @cause. */
+void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause);
+
+/* Open / close a range in which fills are refused (last inclusive). */
+void mmn_iotlb_block(MmnIotlbCtx *c, uint64_t start, uint64_t last);
+bool mmn_iotlb_unblock(MmnIotlbCtx *c, uint64_t start, uint64_t last);
+bool mmn_iotlb_is_blocked(MmnIotlbCtx *c, uint64_t start, uint64_t last);
+
+/* iotlb-subscriber.c: drop the context's subscriptions, if any. */
+void mmn_iotlb_sub_detach(MmnIotlbCtx *c);
+
+#endif /* HW_MMN_SMMU_IOTLB_INT_H */

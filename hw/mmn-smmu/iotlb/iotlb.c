@@ -1,0 +1,468 @@
+/*
+ * mmn-smmu IOTLB: the cache of shadow PTEs.
+ *
+ * Layout (every operation is proportional to what it touches):
+ * - a chained hash table keyed {context, VA aligned to the leaf size, leaf
+ *   level}, sized at creation for the capacity (load factor <= 1); a lookup
+ *   probes the 4 KiB key, then the 2 MiB and 1 GiB keys only when the
+ *   context holds blocks of that size;
+ * - per context, an interval tree ([va, va + size - 1]) that finds the
+ *   entries overlapping a range in O(log n + k), and all the context's
+ *   entries for context invalidation;
+ * - one LRU list over all contexts: a hit moves its entry to the head, a
+ *   fill into a full cache evicts the tail (QEMU's SMMUv3 flushes the whole
+ *   table instead).
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "iotlb-int.h"
+
+#define MMN_IOTLB_MIN_BUCKETS 16
+
+static const char *const mmn_iotlb_cause_names[MMN_IOTLB_INV__MAX] = {
+    [MMN_IOTLB_INV_PAGE] = "page",
+    [MMN_IOTLB_INV_RANGE] = "range",
+    [MMN_IOTLB_INV_CTX] = "context",
+    [MMN_IOTLB_INV_ALL] = "all",
+    [MMN_IOTLB_INV_NOTIFIER_START] = "notifier-start",
+    [MMN_IOTLB_INV_SECONDARY_TLBS] = "secondary-tlbs",
+    [MMN_IOTLB_INV_CHANGE_PTE] = "change-pte",
+    [MMN_IOTLB_INV_RELEASE] = "release",
+    [MMN_IOTLB_INV_YOUNG_UNMAP] = "young-unmap",
+    [MMN_IOTLB_INV_REPLACE] = "replace",
+    [MMN_IOTLB_INV_CTX_FREE] = "context-free",
+};
+
+const char *mmn_iotlb_inv_cause_name(MmnIotlbInvCause cause)
+{
+    if ((unsigned)cause >= MMN_IOTLB_INV__MAX) {
+        return "unknown";
+    }
+    return mmn_iotlb_cause_names[cause];
+}
+
+static inline uint64_t mmn_level_size(unsigned level)
+{
+    /* 4 KiB granule: level 3 = 4 KiB, level 2 = 2 MiB, level 1 = 1 GiB */
+    return 1ULL << (12 + 9 * (3 - level));
+}
+
+static inline uint64_t mmn_iotlb_hash(const MmnIotlbCtx *c, uint64_t va,
+                                      unsigned level)
+{
+    /* murmur3 finaliser over the three key parts */
+    uint64_t h = (va >> 12) ^ ((uint64_t)level << 62) ^
+                 ((uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL);
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline MmnIotlbEntry **mmn_iotlb_bucket(MmnIotlb *t,
+                                               const MmnIotlbCtx *c,
+                                               uint64_t va, unsigned level)
+{
+    return &t->buckets[mmn_iotlb_hash(c, va, level) & t->hash_mask];
+}
+
+MmnIotlb *mmn_iotlb_new(uint32_t capacity)
+{
+    MmnIotlb *t = g_new0(MmnIotlb, 1);
+    uint64_t nb = MMN_IOTLB_MIN_BUCKETS;
+
+    t->capacity = MIN(capacity, MMN_IOTLB_MAX_CAPACITY);
+    while (nb < t->capacity) {
+        nb <<= 1;
+    }
+    t->hash_mask = nb - 1;
+    t->buckets = g_new0(MmnIotlbEntry *, nb);
+    QTAILQ_INIT(&t->lru);
+    QLIST_INIT(&t->ctxs);
+    return t;
+}
+
+void mmn_iotlb_free(MmnIotlb *t)
+{
+    MmnIotlbCtx *c, *next_c;
+    MmnIotlbEntry *e;
+
+    if (!t) {
+        return;
+    }
+    QLIST_FOREACH_SAFE(c, &t->ctxs, next, next_c) {
+        mmn_iotlb_ctx_free(c);
+    }
+    while ((e = t->free_list)) {
+        t->free_list = e->hnext;
+        g_free(e);
+    }
+    g_free(t->buckets);
+    g_free(t);
+}
+
+uint32_t mmn_iotlb_capacity(const MmnIotlb *t)
+{
+    return t->capacity;
+}
+
+uint32_t mmn_iotlb_count(const MmnIotlb *t)
+{
+    return t->count;
+}
+
+size_t mmn_iotlb_bytes_per_entry(const MmnIotlb *t)
+{
+    size_t buckets = (t->hash_mask + 1) * sizeof(MmnIotlbEntry *);
+
+    return sizeof(MmnIotlbEntry) +
+           (t->capacity ? DIV_ROUND_UP(buckets, t->capacity) : 0);
+}
+
+MmnIotlbCtx *mmn_iotlb_ctx_new(MmnIotlb *t, uint32_t id)
+{
+    MmnIotlbCtx *c = g_new0(MmnIotlbCtx, 1);
+
+    c->iotlb = t;
+    c->id = id;
+    c->tree = (IntervalTreeRoot){ };
+    QLIST_INIT(&c->blocks);
+    QLIST_INSERT_HEAD(&t->ctxs, c, next);
+    return c;
+}
+
+void mmn_iotlb_ctx_free(MmnIotlbCtx *c)
+{
+    MmnIotlbBlock *b, *next_b;
+
+    if (!c) {
+        return;
+    }
+    /* First stop the notifier calls, then drop what they would have. */
+    mmn_iotlb_sub_detach(c);
+    mmn_iotlb_remove_range(c, 0, UINT64_MAX, MMN_IOTLB_INV_CTX_FREE);
+    QLIST_FOREACH_SAFE(b, &c->blocks, next, next_b) {
+        QLIST_REMOVE(b, next);
+        g_free(b);
+    }
+    QLIST_REMOVE(c, next);
+    g_free(c);
+}
+
+uint32_t mmn_iotlb_ctx_id(const MmnIotlbCtx *c)
+{
+    return c->id;
+}
+
+uint32_t mmn_iotlb_ctx_count(const MmnIotlbCtx *c)
+{
+    return c->count;
+}
+
+bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c)
+{
+    return c->released;
+}
+
+MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va)
+{
+    MmnIotlb *t = c->iotlb;
+    unsigned level;
+
+    for (level = 3; level >= 1; level--) {
+        uint64_t key;
+        MmnIotlbEntry *e;
+
+        if (!c->nr_level[level]) {
+            continue;
+        }
+        key = va & ~(mmn_level_size(level) - 1);
+        for (e = *mmn_iotlb_bucket(t, c, key, level); e; e = e->hnext) {
+            if (e->ctx == c && e->tr.va == key && e->tr.level == level) {
+                return e;
+            }
+        }
+    }
+    return NULL;
+}
+
+void mmn_iotlb_touch(MmnIotlbEntry *e)
+{
+    MmnIotlb *t = e->ctx->iotlb;
+
+    if (QTAILQ_FIRST(&t->lru) != e) {
+        QTAILQ_REMOVE(&t->lru, e, lru);
+        QTAILQ_INSERT_HEAD(&t->lru, e, lru);
+    }
+}
+
+/* Take @e out of every structure and put it on the free list. */
+static void mmn_iotlb_unlink(MmnIotlbEntry *e)
+{
+    MmnIotlbCtx *c = e->ctx;
+    MmnIotlb *t = c->iotlb;
+    MmnIotlbEntry **pp = mmn_iotlb_bucket(t, c, e->tr.va, e->tr.level);
+
+    while (*pp != e) {
+        pp = &(*pp)->hnext;
+    }
+    *pp = e->hnext;
+    interval_tree_remove(&e->itn, &c->tree);
+    QTAILQ_REMOVE(&t->lru, e, lru);
+    c->nr_level[e->tr.level]--;
+    c->count--;
+    t->count--;
+
+    e->ctx = NULL;
+    e->hnext = t->free_list;
+    t->free_list = e;
+}
+
+void mmn_iotlb_remove(MmnIotlbEntry *e, MmnIotlbInvCause cause)
+{
+    MmnIotlbCtx *c = e->ctx;
+
+    MMN_IOTLB_STAT_INC(c, inv_entries[cause]);
+    mmn_iotlb_unlink(e);
+}
+
+uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
+                                uint64_t last, MmnIotlbInvCause cause)
+{
+    IntervalTreeNode *n;
+    uint64_t removed = 0;
+
+    if (last < start) {
+        return 0;
+    }
+    /*
+     * The tree rebalances on removal, so restart from the first overlap:
+     * O(log n) per removed entry, nothing for entries outside the range.
+     */
+    while ((n = interval_tree_iter_first(&c->tree, start, last))) {
+        mmn_iotlb_remove(container_of(n, MmnIotlbEntry, itn), cause);
+        removed++;
+    }
+    return removed;
+}
+
+void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause)
+{
+    MMN_IOTLB_STAT_INC(c, inv_ops[cause]);
+}
+
+static bool mmn_translation_valid(const MmnTranslation *tr)
+{
+    return tr->level >= 1 && tr->level <= 3 &&
+           tr->size == mmn_level_size(tr->level) &&
+           !(tr->va & (tr->size - 1));
+}
+
+MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
+                                bool young)
+{
+    MmnIotlb *t = c->iotlb;
+    MmnIotlbEntry *e, **bucket;
+    uint64_t last;
+    uint64_t replaced;
+
+    if (c->released || !mmn_translation_valid(tr)) {
+        MMN_IOTLB_STAT_INC(c, fills_refused);
+        return NULL;
+    }
+    last = tr->va + tr->size - 1;
+    if (mmn_iotlb_is_blocked(c, tr->va, last)) {
+        MMN_IOTLB_STAT_INC(c, fills_refused);
+        return NULL;
+    }
+    if (!t->capacity) {
+        return NULL;
+    }
+
+    /* Never two entries of a context translating the same VA. */
+    replaced = mmn_iotlb_remove_range(c, tr->va, last, MMN_IOTLB_INV_REPLACE);
+    if (replaced) {
+        mmn_iotlb_count_inv(c, MMN_IOTLB_INV_REPLACE);
+    }
+
+    if (t->count >= t->capacity) {
+        MmnIotlbEntry *victim = QTAILQ_LAST(&t->lru);
+
+        MMN_IOTLB_STAT_INC(victim->ctx, evictions);
+        mmn_iotlb_unlink(victim);
+    }
+
+    e = t->free_list;
+    if (e) {
+        t->free_list = e->hnext;
+    } else {
+        e = g_new(MmnIotlbEntry, 1);
+    }
+    memset(e, 0, sizeof(*e));
+    e->ctx = c;
+    e->tr = *tr;
+    e->young = young;
+    e->itn.start = tr->va;
+    e->itn.last = last;
+
+    bucket = mmn_iotlb_bucket(t, c, tr->va, tr->level);
+    e->hnext = *bucket;
+    *bucket = e;
+    interval_tree_insert(&e->itn, &c->tree);
+    QTAILQ_INSERT_HEAD(&t->lru, e, lru);
+    c->nr_level[tr->level]++;
+    c->count++;
+    t->count++;
+    MMN_IOTLB_STAT_INC(c, fills);
+    return e;
+}
+
+const MmnTranslation *mmn_iotlb_lookup(MmnIotlbCtx *c, uint64_t va,
+                                       bool *young)
+{
+    MmnIotlbEntry *e = mmn_iotlb_find(c, va);
+
+    if (young) {
+        *young = e && e->young;
+    }
+    return e ? &e->tr : NULL;
+}
+
+bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr)
+{
+    return mmn_iotlb_insert(c, tr, false) != NULL;
+}
+
+uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
+{
+    MmnIotlbEntry *e = mmn_iotlb_find(c, va);
+
+    mmn_iotlb_count_inv(c, MMN_IOTLB_INV_PAGE);
+    if (!e) {
+        return 0;
+    }
+    mmn_iotlb_remove(e, MMN_IOTLB_INV_PAGE);
+    return 1;
+}
+
+uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end)
+{
+    mmn_iotlb_count_inv(c, MMN_IOTLB_INV_RANGE);
+    if (end <= start) {
+        return 0;
+    }
+    return mmn_iotlb_remove_range(c, start, end - 1, MMN_IOTLB_INV_RANGE);
+}
+
+uint64_t mmn_iotlb_inv_ctx(MmnIotlbCtx *c)
+{
+    mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CTX);
+    return mmn_iotlb_remove_range(c, 0, UINT64_MAX, MMN_IOTLB_INV_CTX);
+}
+
+uint64_t mmn_iotlb_inv_all(MmnIotlb *t)
+{
+    MmnIotlbCtx *c;
+    uint64_t removed = 0;
+
+    t->stats.inv_ops[MMN_IOTLB_INV_ALL]++;
+    QLIST_FOREACH(c, &t->ctxs, next) {
+        c->stats.inv_ops[MMN_IOTLB_INV_ALL]++;
+        removed += mmn_iotlb_remove_range(c, 0, UINT64_MAX,
+                                          MMN_IOTLB_INV_ALL);
+    }
+    return removed;
+}
+
+/* Blocks: a handful at a time (concurrent invalidations of one mm). */
+void mmn_iotlb_block(MmnIotlbCtx *c, uint64_t start, uint64_t last)
+{
+    MmnIotlbBlock *b = g_new0(MmnIotlbBlock, 1);
+
+    b->start = start;
+    b->last = last;
+    QLIST_INSERT_HEAD(&c->blocks, b, next);
+    c->nr_blocks++;
+}
+
+bool mmn_iotlb_unblock(MmnIotlbCtx *c, uint64_t start, uint64_t last)
+{
+    MmnIotlbBlock *b;
+
+    QLIST_FOREACH(b, &c->blocks, next) {
+        if (b->start == start && b->last == last) {
+            QLIST_REMOVE(b, next);
+            g_free(b);
+            c->nr_blocks--;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool mmn_iotlb_is_blocked(MmnIotlbCtx *c, uint64_t start, uint64_t last)
+{
+    MmnIotlbBlock *b;
+
+    QLIST_FOREACH(b, &c->blocks, next) {
+        if (b->start <= last && start <= b->last) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool mmn_iotlb_ctx_foreach_inner(MmnIotlbCtx *c, MmnIotlbForeachFn fn,
+                                        void *opaque)
+{
+    IntervalTreeNode *n;
+
+    for (n = interval_tree_iter_first(&c->tree, 0, UINT64_MAX); n;
+         n = interval_tree_iter_next(n, 0, UINT64_MAX)) {
+        MmnIotlbEntry *e = container_of(n, MmnIotlbEntry, itn);
+        MmnIotlbEntryInfo info = {
+            .ctx = c,
+            .ctx_id = c->id,
+            .tr = &e->tr,
+            .young = e->young,
+        };
+
+        if (!fn(&info, opaque)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void mmn_iotlb_ctx_foreach(MmnIotlbCtx *c, MmnIotlbForeachFn fn,
+                           void *opaque)
+{
+    mmn_iotlb_ctx_foreach_inner(c, fn, opaque);
+}
+
+void mmn_iotlb_foreach(MmnIotlb *t, MmnIotlbForeachFn fn, void *opaque)
+{
+    MmnIotlbCtx *c;
+
+    QLIST_FOREACH(c, &t->ctxs, next) {
+        if (!mmn_iotlb_ctx_foreach_inner(c, fn, opaque)) {
+            return;
+        }
+    }
+}
+
+void mmn_iotlb_ctx_get_stats(const MmnIotlbCtx *c, MmnIotlbStats *s)
+{
+    *s = c->stats;
+}
+
+void mmn_iotlb_get_stats(const MmnIotlb *t, MmnIotlbStats *s)
+{
+    *s = t->stats;
+}

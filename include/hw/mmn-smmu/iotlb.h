@@ -1,0 +1,142 @@
+/*
+ * mmn-smmu IOTLB: a cache of shadow PTEs, kept coherent with the CPU page
+ * tables it shares (SVA) by mmu_notifier calls only (no broadcast TLB
+ * maintenance).
+ *
+ * Entries are keyed by context and VA and remember the walker's
+ * translation: output address, size (4 KiB page, 2 MiB or 1 GiB block),
+ * effective permissions, access flag and dirty state, plus a shadow young
+ * bit set by device accesses.  Arm caching rules: translation, address-size
+ * and access-flag faults (and walk aborts) are never cached; a valid leaf
+ * that denies the access (permission fault) is cached, and a later access
+ * that it denies faults from the cache without a new walk.
+ *
+ * Every operation costs time proportional to what it touches, never to the
+ * size of the cache: a hash table for lookups (one probe per leaf size), a
+ * per-context interval tree for range and context invalidation, and a
+ * global LRU list for replacement when the cache is full.
+ *
+ * Not thread-safe: callers serialise (in the device, the BQL).
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MMN_SMMU_IOTLB_H
+#define HW_MMN_SMMU_IOTLB_H
+
+#include "hw/mmn-smmu/walker.h"
+
+typedef struct MmnIotlb MmnIotlb;
+typedef struct MmnIotlbCtx MmnIotlbCtx;
+
+#define MMN_IOTLB_DEFAULT_CAPACITY  4096
+#define MMN_IOTLB_MAX_CAPACITY      (1u << 24)
+
+/* Why entries were removed (statistics). */
+typedef enum MmnIotlbInvCause {
+    MMN_IOTLB_INV_PAGE,             /* mmn_iotlb_inv_page (SMMU command) */
+    MMN_IOTLB_INV_RANGE,            /* mmn_iotlb_inv_range (SMMU command) */
+    MMN_IOTLB_INV_CTX,              /* mmn_iotlb_inv_ctx (SMMU command) */
+    MMN_IOTLB_INV_ALL,              /* mmn_iotlb_inv_all (SMMU command) */
+    MMN_IOTLB_INV_NOTIFIER_START,   /* invalidate_range_start (interval) */
+    MMN_IOTLB_INV_SECONDARY_TLBS,   /* arch_invalidate_secondary_tlbs */
+    MMN_IOTLB_INV_CHANGE_PTE,       /* change_pte that could not replace */
+    MMN_IOTLB_INV_RELEASE,          /* release of the address space */
+    MMN_IOTLB_INV_YOUNG_UNMAP,      /* clear_flush_young */
+    MMN_IOTLB_INV_REPLACE,          /* a fill overlapping older entries */
+    MMN_IOTLB_INV_CTX_FREE,         /* mmn_iotlb_ctx_free */
+    MMN_IOTLB_INV__MAX,
+} MmnIotlbInvCause;
+
+typedef struct MmnIotlbStats {
+    uint64_t hits;              /* lookups served by an entry */
+    uint64_t misses;            /* lookups that found no usable entry */
+    uint64_t fills;             /* entries inserted */
+    uint64_t evictions;         /* entries replaced by LRU when full */
+    uint64_t perm_faults_cached;    /* permission faults without a walk */
+    uint64_t walks;             /* page-table walks by mmn_iotlb_translate */
+    uint64_t walk_faults;       /* walks ending in an uncacheable fault */
+    uint64_t dbm_rewalks;       /* writes to writable-clean entries (HD) */
+    uint64_t fill_retries;      /* walks redone: invalidation raced a fill */
+    uint64_t fills_refused;     /* fills into a released ctx / open range */
+    uint64_t blocked;           /* translations answered BLOCKED */
+    uint64_t released_refused;  /* translations answered RELEASED */
+    uint64_t change_pte_replaced;   /* change_pte updated an entry */
+    uint64_t young_cleared;     /* shadow young bits cleared */
+    uint64_t inv_ops[MMN_IOTLB_INV__MAX];       /* operations by cause */
+    uint64_t inv_entries[MMN_IOTLB_INV__MAX];   /* entries removed */
+} MmnIotlbStats;
+
+/* Information about one cached entry, for iterators. */
+typedef struct MmnIotlbEntryInfo {
+    MmnIotlbCtx *ctx;
+    uint32_t ctx_id;
+    const MmnTranslation *tr;
+    bool young;
+} MmnIotlbEntryInfo;
+
+/* Return false to stop the iteration.  Must not modify the IOTLB. */
+typedef bool (*MmnIotlbForeachFn)(const MmnIotlbEntryInfo *e, void *opaque);
+
+/*
+ * The cache.  @capacity entries at most, shared by all contexts (0: cache
+ * nothing, every translation walks; values above MMN_IOTLB_MAX_CAPACITY
+ * are clamped).  mmn_iotlb_free frees the remaining contexts too.
+ */
+MmnIotlb *mmn_iotlb_new(uint32_t capacity);
+void mmn_iotlb_free(MmnIotlb *t);
+uint32_t mmn_iotlb_capacity(const MmnIotlb *t);
+uint32_t mmn_iotlb_count(const MmnIotlb *t);
+
+/*
+ * A translation context (one address space, e.g. an SMMU context
+ * descriptor / ASID).  @id is the caller's label, reported by iterators.
+ * mmn_iotlb_ctx_free drops the context's entries and its notifier
+ * subscriptions.
+ */
+MmnIotlbCtx *mmn_iotlb_ctx_new(MmnIotlb *t, uint32_t id);
+void mmn_iotlb_ctx_free(MmnIotlbCtx *c);
+uint32_t mmn_iotlb_ctx_id(const MmnIotlbCtx *c);
+uint32_t mmn_iotlb_ctx_count(const MmnIotlbCtx *c);
+bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c);
+
+/*
+ * Low-level cache access (the translate path below is what a device uses).
+ * mmn_iotlb_lookup returns the entry covering @va or NULL; it changes
+ * nothing (no LRU update, no statistics).  mmn_iotlb_fill caches @tr (a
+ * successful or permission-faulting walk), replacing overlapping entries
+ * of the context; it returns false when the fill is refused: context
+ * released, range inside an open invalidation, malformed @tr, capacity 0.
+ */
+const MmnTranslation *mmn_iotlb_lookup(MmnIotlbCtx *c, uint64_t va,
+                                       bool *young);
+bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr);
+
+/*
+ * Invalidation commands; each returns the number of entries removed.
+ * page: every entry of @c translating @va (a page, or a block holding it).
+ * range: every entry of @c overlapping [@start, @end) (@end exclusive).
+ */
+uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va);
+uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end);
+uint64_t mmn_iotlb_inv_ctx(MmnIotlbCtx *c);
+uint64_t mmn_iotlb_inv_all(MmnIotlb *t);
+
+/* Iterate over cached entries (of one context / of all, by context). */
+void mmn_iotlb_ctx_foreach(MmnIotlbCtx *c, MmnIotlbForeachFn fn,
+                           void *opaque);
+void mmn_iotlb_foreach(MmnIotlb *t, MmnIotlbForeachFn fn, void *opaque);
+
+/*
+ * Statistics of one context (since its creation) / of the whole IOTLB
+ * (all contexts, including freed ones).
+ */
+void mmn_iotlb_ctx_get_stats(const MmnIotlbCtx *c, MmnIotlbStats *s);
+void mmn_iotlb_get_stats(const MmnIotlb *t, MmnIotlbStats *s);
+const char *mmn_iotlb_inv_cause_name(MmnIotlbInvCause cause);
+
+/* Bytes of memory per cached entry (entry + its share of the hash). */
+size_t mmn_iotlb_bytes_per_entry(const MmnIotlb *t);
+
+#endif /* HW_MMN_SMMU_IOTLB_H */
