@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole mmn-smmu test suite: build, unit tests, qos-graph qtests, guest
+# smoke tests.  Every tier speaks TAP; this script counts the results and
+# ends with the line "N passed, N failed" (exit status 1 on any failure).
+#
+# A skipped test is reported as skipped, never counted as passed.  A binary
+# that crashes, or that prints fewer results than it planned, counts as a
+# failure.
+#
+# Options: --no-guest (skip the guest tier, e.g. for quick local runs).
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=${MMN_BUILD:-$repo/build}
+bld="$out/qemu-build"
+logdir="$out/test-logs"
+guest=1
+for a in "$@"; do
+    case "$a" in
+    --no-guest) guest=0 ;;
+    *) echo "usage: $0 [--no-guest]" >&2; exit 2 ;;
+    esac
+done
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+# run_tap NAME TIMEOUT CMD...: run a TAP producer, count its results.
+run_tap() {
+    local name=$1 secs=$2 log rc plan ok nok skip
+    shift 2
+    log="$logdir/$name.log"
+    echo "== $name"
+    timeout -k 10 "$secs" "$@" > "$log" 2>&1
+    rc=$?
+    ok=$(grep -cE '^ok [0-9]+' "$log" | head -n1)
+    skip=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -n1)
+    nok=$(grep -cE '^not ok [0-9]+' "$log" | head -n1)
+    ok=$((ok - skip))
+    plan=$(sed -n -E 's/^1\.\.([0-9]+).*/\1/p' "$log" | tail -n1)
+    grep -E '^(not )?ok [0-9]+' "$log" | sed 's/^/   /'
+    if [ -n "$plan" ] && [ $((ok + nok + skip)) -lt "$plan" ]; then
+        echo "   $name: planned $plan results, got $((ok + nok + skip))"
+        nok=$((nok + plan - ok - nok - skip))
+    fi
+    if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
+        echo "   $name: exited with status $rc"
+        nok=1
+    fi
+    if [ $((ok + nok + skip)) -eq 0 ]; then
+        echo "   $name: ran no test"
+        nok=1
+    fi
+    if [ "$nok" -gt 0 ]; then
+        failures+=("$name")
+        echo "   --- last lines of $log:"
+        tail -n 25 "$log" | sed 's/^/   | /'
+    fi
+    passed=$((passed + ok))
+    failed=$((failed + nok))
+    skipped=$((skipped + skip))
+}
+
+echo "mmn-smmu: building (first run: ~10 min; later runs: seconds)"
+if ! "$repo/scripts/mmn-smmu/build.sh"; then
+    echo "mmn-smmu: build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+# Tier 1: unit tests of the pure logic.
+for src in "$repo"/tests/unit/mmn-smmu/test-*.c; do
+    [ -e "$src" ] || continue
+    t=$(basename "$src" .c)
+    run_tap "unit-$t" 120 "$bld/tests/unit/mmn-smmu/$t" --tap -k
+done
+
+# Tier 2: qos-graph qtests of the device on aarch64/virt.
+qos="$bld/tests/qtest/qos-test"
+export QTEST_QEMU_BINARY="$bld/qemu-system-aarch64"
+suites=$("$qos" -l 2>/dev/null | grep -E '/mmn-smmu/' | grep -v '/pci-device-tests/' |
+         sed -E 's|/[^/]+$||' | sort -u)
+if [ -z "$suites" ]; then
+    echo "== qtest: no mmn-smmu qtest found in qos-test"
+    failed=$((failed + 1))
+    failures+=("qtest-missing")
+fi
+for s in $suites; do
+    run_tap "qtest-$(basename "$s")" 600 "$qos" --tap -k -p "$s"
+done
+
+# Tier 3: real Debian arm64 guests.
+if [ "$guest" = 1 ]; then
+    if [ -x "$repo/scripts/mmn-smmu/guest-test.sh" ]; then
+        run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh"
+    else
+        echo "== guest: scripts/mmn-smmu/guest-test.sh missing"
+        failed=$((failed + 1))
+        failures+=("guest-missing")
+    fi
+else
+    echo "== guest: skipped (--no-guest)"
+    skipped=$((skipped + 1))
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failing: ${failures[*]} (logs in $logdir)"
+fi
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
