@@ -27,6 +27,7 @@ struct MmnIotlbEntry {
     QTAILQ_ENTRY(MmnIotlbEntry) lru;    /* head = most recently used */
     MmnIotlbCtx *ctx;
     MmnTranslation tr;
+    uint64_t serial;                    /* unique per fill, never 0 */
     bool young;                         /* shadow accessed bit */
 };
 
@@ -40,7 +41,13 @@ typedef struct MmnIotlbBlock {
 struct MmnIotlbCtx {
     MmnIotlb *iotlb;
     uint32_t id;
-    bool released;                      /* fills refused for good */
+    bool released;                      /* release seen: no more fills */
+    /*
+     * Bumped by every invalidation of the context (not by eviction or
+     * replacement): a walk that saw it change must not fill.
+     */
+    uint64_t inv_gen;
+    uint8_t oa_bits;                    /* of the last translate, or 0 */
     uint32_t count;                     /* cached entries */
     uint32_t nr_level[4];               /* cached entries per leaf level */
     IntervalTreeRoot tree;
@@ -57,6 +64,7 @@ struct MmnIotlb {
     uint64_t hash_mask;                 /* number of buckets - 1 */
     MmnIotlbEntry **buckets;
     MmnIotlbEntry *free_list;           /* recycled entries */
+    uint64_t next_serial;
     QTAILQ_HEAD(, MmnIotlbEntry) lru;
     QLIST_HEAD(, MmnIotlbCtx) ctxs;
     MmnIotlbStats stats;                /* all contexts, including freed */
@@ -96,15 +104,19 @@ void mmn_iotlb_remove(MmnIotlbEntry *e, MmnIotlbInvCause cause);
 uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
                                 uint64_t last, MmnIotlbInvCause cause);
 
-/* Count one invalidation operation under @cause. */
+/*
+ * Count one invalidation operation under @cause; any cause but REPLACE
+ * also bumps the context's inv_gen.
+ */
 void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause);
 
-/* Open / close a range in which fills are refused (last inclusive). */
+/*
+ * Open / close a range in which fills are refused (last inclusive).  Each
+ * block is separate: a range opened twice must be closed twice.
+ */
 void mmn_iotlb_block(MmnIotlbCtx *c, uint64_t start, uint64_t last);
 bool mmn_iotlb_unblock(MmnIotlbCtx *c, uint64_t start, uint64_t last);
 bool mmn_iotlb_is_blocked(MmnIotlbCtx *c, uint64_t start, uint64_t last);
-
-/* iotlb-subscriber.c: drop the context's subscriptions, if any. */
-void mmn_iotlb_sub_detach(MmnIotlbCtx *c);
+void mmn_iotlb_unblock_all(MmnIotlbCtx *c);
 
 #endif /* HW_MMN_SMMU_IOTLB_INT_H */

@@ -33,7 +33,7 @@ static const char *const mmn_iotlb_cause_names[MMN_IOTLB_INV__MAX] = {
     [MMN_IOTLB_INV_RELEASE] = "release",
     [MMN_IOTLB_INV_YOUNG_UNMAP] = "young-unmap",
     [MMN_IOTLB_INV_REPLACE] = "replace",
-    [MMN_IOTLB_INV_CTX_FREE] = "context-free",
+    [MMN_IOTLB_INV_UNBIND] = "unbind",
 };
 
 const char *mmn_iotlb_inv_cause_name(MmnIotlbInvCause cause)
@@ -139,18 +139,13 @@ MmnIotlbCtx *mmn_iotlb_ctx_new(MmnIotlb *t, uint32_t id)
 
 void mmn_iotlb_ctx_free(MmnIotlbCtx *c)
 {
-    MmnIotlbBlock *b, *next_b;
-
     if (!c) {
         return;
     }
     /* First stop the notifier calls, then drop what they would have. */
-    mmn_iotlb_sub_detach(c);
-    mmn_iotlb_remove_range(c, 0, UINT64_MAX, MMN_IOTLB_INV_CTX_FREE);
-    QLIST_FOREACH_SAFE(b, &c->blocks, next, next_b) {
-        QLIST_REMOVE(b, next);
-        g_free(b);
-    }
+    mmn_iotlb_ctx_detach(c);
+    mmn_iotlb_remove_range(c, 0, UINT64_MAX, MMN_IOTLB_INV_UNBIND);
+    mmn_iotlb_unblock_all(c);
     QLIST_REMOVE(c, next);
     g_free(c);
 }
@@ -255,6 +250,9 @@ uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
 void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause)
 {
     MMN_IOTLB_STAT_INC(c, inv_ops[cause]);
+    if (cause != MMN_IOTLB_INV_REPLACE) {
+        c->inv_gen++;
+    }
 }
 
 static bool mmn_translation_valid(const MmnTranslation *tr)
@@ -307,6 +305,7 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     memset(e, 0, sizeof(*e));
     e->ctx = c;
     e->tr = *tr;
+    e->serial = ++t->next_serial;
     e->young = young;
     e->itn.start = tr->va;
     e->itn.last = last;
@@ -332,6 +331,13 @@ const MmnTranslation *mmn_iotlb_lookup(MmnIotlbCtx *c, uint64_t va,
         *young = e && e->young;
     }
     return e ? &e->tr : NULL;
+}
+
+uint64_t mmn_iotlb_entry_serial(MmnIotlbCtx *c, uint64_t va)
+{
+    MmnIotlbEntry *e = mmn_iotlb_find(c, va);
+
+    return e ? e->serial : 0;
 }
 
 bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr)
@@ -374,6 +380,7 @@ uint64_t mmn_iotlb_inv_all(MmnIotlb *t)
     t->stats.inv_ops[MMN_IOTLB_INV_ALL]++;
     QLIST_FOREACH(c, &t->ctxs, next) {
         c->stats.inv_ops[MMN_IOTLB_INV_ALL]++;
+        c->inv_gen++;
         removed += mmn_iotlb_remove_range(c, 0, UINT64_MAX,
                                           MMN_IOTLB_INV_ALL);
     }
@@ -404,6 +411,17 @@ bool mmn_iotlb_unblock(MmnIotlbCtx *c, uint64_t start, uint64_t last)
         }
     }
     return false;
+}
+
+void mmn_iotlb_unblock_all(MmnIotlbCtx *c)
+{
+    MmnIotlbBlock *b, *next_b;
+
+    QLIST_FOREACH_SAFE(b, &c->blocks, next, next_b) {
+        QLIST_REMOVE(b, next);
+        g_free(b);
+    }
+    c->nr_blocks = 0;
 }
 
 bool mmn_iotlb_is_blocked(MmnIotlbCtx *c, uint64_t start, uint64_t last)

@@ -26,6 +26,7 @@
 #define HW_MMN_SMMU_IOTLB_H
 
 #include "hw/mmn-smmu/walker.h"
+#include "hw/mmn-smmu/mmu-notifier.h"
 
 typedef struct MmnIotlb MmnIotlb;
 typedef struct MmnIotlbCtx MmnIotlbCtx;
@@ -45,7 +46,7 @@ typedef enum MmnIotlbInvCause {
     MMN_IOTLB_INV_RELEASE,          /* release of the address space */
     MMN_IOTLB_INV_YOUNG_UNMAP,      /* clear_flush_young */
     MMN_IOTLB_INV_REPLACE,          /* a fill overlapping older entries */
-    MMN_IOTLB_INV_CTX_FREE,         /* mmn_iotlb_ctx_free */
+    MMN_IOTLB_INV_UNBIND,           /* mmn_iotlb_ctx_detach / _ctx_free */
     MMN_IOTLB_INV__MAX,
 } MmnIotlbInvCause;
 
@@ -138,5 +139,74 @@ const char *mmn_iotlb_inv_cause_name(MmnIotlbInvCause cause);
 
 /* Bytes of memory per cached entry (entry + its share of the hash). */
 size_t mmn_iotlb_bytes_per_entry(const MmnIotlb *t);
+
+/*
+ * Identity of the entry translating @va (unique per fill, 0 if none): two
+ * faults served by the same serial were served by the same cached entry,
+ * with no invalidation having removed it in between (livelock detection).
+ */
+uint64_t mmn_iotlb_entry_serial(MmnIotlbCtx *c, uint64_t va);
+
+/*
+ * The IOTLB as a notifier subscriber (iotlb-subscriber.c).
+ *
+ * mmn_iotlb_ctx_attach subscribes @c to @mm, as a Linux SVA driver does at
+ * bind time, with three subscriptions (Linux 6.6+ refuses one subscription
+ * having both arch_invalidate_secondary_tlbs and range start/end):
+ * - an interval notifier over the whole VA space: its invalidate (called at
+ *   range start) drops the range's entries and records the sequence that
+ *   makes a racing fill retry;
+ * - a plain subscription with invalidate_range_start/end: the range is
+ *   blocked (fills refused, translations in it answer BLOCKED) from start
+ *   to the matching end;
+ * - a plain subscription shared by every context bound to @mm (obtained
+ *   with mmn_notifier_get/put: alloc/free_notifier): release,
+ *   arch_invalidate_secondary_tlbs, the young family and change_pte.
+ * Returns 0, -EBUSY (already attached), or the layer's error (e.g. -ESRCH
+ * if @mm was released); on error nothing stays subscribed.
+ *
+ * mmn_iotlb_ctx_detach (unbind) drops the subscriptions, the context's
+ * entries and open blocks, and clears the released state.  Neither may be
+ * called from a notifier callback.
+ */
+int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm);
+void mmn_iotlb_ctx_detach(MmnIotlbCtx *c);
+MmnMm *mmn_iotlb_ctx_mm(const MmnIotlbCtx *c);
+
+/* Is a fill of the page holding @va refused by an open invalidation? */
+bool mmn_iotlb_va_blocked(MmnIotlbCtx *c, uint64_t va);
+
+typedef enum MmnXlateResult {
+    MMN_XLATE_OK,           /* *tr holds the translation */
+    MMN_XLATE_FAULT,        /* *fault (and for PERMISSION *tr) filled */
+    MMN_XLATE_BLOCKED,      /* open invalidation: retry after its end */
+    MMN_XLATE_RELEASED,     /* the address space was released */
+} MmnXlateResult;
+
+/* Walks redone after racing invalidations before answering BLOCKED. */
+#define MMN_IOTLB_MAX_FILL_RETRIES 8
+
+/*
+ * Translate @acc for the device.
+ *
+ * Hit: the cached entry is checked (mmn_translation_check).  A write to a
+ * cached read-only entry is a permission fault served from the cache
+ * without a walk (*from_cache = true): this is what makes a stale
+ * read-only entry observable.  Exception: a writable-clean (DBM) entry
+ * with HA+HD in @cfg walks again, so the hardware dirty update happens.
+ * An access through an entry sets its shadow young bit.
+ *
+ * Miss: BLOCKED if an open invalidation covers the page; else walk with
+ * the interval sequence taken before; uncacheable faults (translation,
+ * address size, access flag, walk abort) are returned, never cached; if
+ * an invalidation reached the context during the walk, walk again (at
+ * most MMN_IOTLB_MAX_FILL_RETRIES times, then BLOCKED); else cache the
+ * leaf (a permission-faulting one too) and return it.
+ */
+MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
+                                   const MmnPtOps *ops, void *opaque,
+                                   const MmnAccess *acc, MmnTranslation *tr,
+                                   MmnFault *fault, bool *from_cache);
+const char *mmn_xlate_result_name(MmnXlateResult r);
 
 #endif /* HW_MMN_SMMU_IOTLB_H */

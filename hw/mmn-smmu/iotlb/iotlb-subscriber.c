@@ -1,0 +1,633 @@
+/*
+ * mmn-smmu IOTLB: notifier subscriptions and the translate path.
+ *
+ * The IOTLB shares the CPU's page tables and sees no TLBI broadcast: the
+ * notifier calls below are the only way its entries ever go stale-free.
+ * Each bound context holds three subscriptions on its MmnMm (see
+ * iotlb.h); the shared one fans every call out to all contexts bound to
+ * the same address space, like one Linux mmu_notifier per (driver, mm).
+ *
+ * Fill/invalidate races.  A walk runs between a read-side begin and a
+ * retry check, as in Linux's HMM users (lib/test_hmm.c):
+ * - the interval sequence: mmn_interval_read_begin_nowait() before the
+ *   walk, mmn_interval_read_retry() before the fill; our interval
+ *   invalidate calls mmn_interval_set_seq().  It is what Linux offers, but
+ *   it only detects an invalidation that starts while no other one is
+ *   open (within one invalidating period every invalidate gets the same
+ *   cur_seq, since Linux's readers sleep until the period ends) and it
+ *   never sees arch_invalidate_secondary_tlbs, change_pte or SMMU TLBI
+ *   commands, which do not go through interval notifiers;
+ * - so the context also has a generation, bumped by every invalidation of
+ *   any kind, compared before the fill.
+ * Either one changing means the walk may have read tables that are now
+ * different: walk again.  Walks are synchronous under the BQL, so in the
+ * device the window is empty; unit tests open it from the page-table read
+ * callback.
+ *
+ * Blocking.  Between invalidate_range_start and the matching end, Linux
+ * forbids establishing secondary entries in the range.  The range
+ * start/end subscription records the open ranges; a translation whose
+ * page (or whose walked block) overlaps one answers BLOCKED and the device
+ * retries after the end.  Translations elsewhere continue (Linux's
+ * mmu_interval_read_begin would make every reader of a whole-VA
+ * subscription sleep until all ranges end; the spec wants per-page
+ * blocking).  If the context was bound while ranges were already open
+ * (their start never reached us), every miss is BLOCKED until the
+ * interval read side reports the mm idle.
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "iotlb-int.h"
+
+/* One per MmnMm, shared by every context bound to it (get/put). */
+typedef struct MmnIotlbMm {
+    MmnNotifier mn;
+    QLIST_HEAD(, MmnIotlbSub) subs;
+} MmnIotlbMm;
+
+struct MmnIotlbSub {
+    MmnIotlbCtx *ctx;
+    MmnMm *mm;
+    MmnIntervalNotifier isub;       /* drop at range start, sequence */
+    MmnNotifier range_mn;           /* open ranges block fills */
+    MmnIotlbMm *shared;             /* secondary TLBs, young, pte, release */
+    bool unknown_open;              /* bound while ranges were open */
+    QLIST_ENTRY(MmnIotlbSub) next;
+};
+
+/* Entries of @c overlapping [start, end), end exclusive. */
+#define FOREACH_OVERLAP(n, c, start, end)                                   \
+    for ((n) = interval_tree_iter_first(&(c)->tree, (start), (end) - 1);   \
+         (n); (n) = interval_tree_iter_next((n), (start), (end) - 1))
+
+static inline MmnIotlbEntry *itn_entry(IntervalTreeNode *n)
+{
+    return container_of(n, MmnIotlbEntry, itn);
+}
+
+/* Drop [start, end) of @c under @cause (one operation). */
+static void mmn_iotlb_drop(MmnIotlbCtx *c, uint64_t start, uint64_t end,
+                           MmnIotlbInvCause cause)
+{
+    mmn_iotlb_count_inv(c, cause);
+    if (end > start) {
+        mmn_iotlb_remove_range(c, start, end - 1, cause);
+    }
+}
+
+/* ---- interval notifier: invalidate at range start ---- */
+
+static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
+                                          const MmnNotifierRange *range,
+                                          unsigned long cur_seq)
+{
+    MmnIotlbSub *sub = container_of(isub, MmnIotlbSub, isub);
+
+    /*
+     * We never sleep, so a non-blockable range is no different.  Every
+     * event drops its range, PROTECTION_UPGRADE included (seed 004: only
+     * drop, the next walk sees the upgrade).
+     */
+    mmn_interval_set_seq(isub, cur_seq);
+    mmn_iotlb_drop(sub->ctx, range->start, range->end,
+                   range->event == MMN_NOTIFY_RELEASE ?
+                   MMN_IOTLB_INV_RELEASE : MMN_IOTLB_INV_NOTIFIER_START);
+    return true;
+}
+
+static const MmnIntervalNotifierOps mmn_iotlb_interval_ops = {
+    .invalidate = mmn_iotlb_interval_invalidate,
+};
+
+/* ---- range start/end: block fills in open ranges ---- */
+
+static int mmn_iotlb_range_start(MmnNotifier *mn,
+                                 const MmnNotifierRange *range)
+{
+    MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
+
+    if (range->end > range->start) {
+        mmn_iotlb_block(sub->ctx, range->start, range->end - 1);
+    }
+    return 0;
+}
+
+static void mmn_iotlb_range_end(MmnNotifier *mn,
+                                const MmnNotifierRange *range)
+{
+    MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
+
+    if (range->end > range->start) {
+        mmn_iotlb_unblock(sub->ctx, range->start, range->end - 1);
+    }
+}
+
+static const MmnNotifierOps mmn_iotlb_range_ops = {
+    .invalidate_range_start = mmn_iotlb_range_start,
+    .invalidate_range_end = mmn_iotlb_range_end,
+};
+
+/* ---- the shared subscription ---- */
+
+#define FOREACH_SUB(sub, mn) \
+    QLIST_FOREACH(sub, &container_of(mn, MmnIotlbMm, mn)->subs, next)
+
+static void mmn_iotlb_release(MmnNotifier *mn, MmnMm *mm)
+{
+    MmnIotlbSub *sub;
+
+    FOREACH_SUB(sub, mn) {
+        MmnIotlbCtx *c = sub->ctx;
+
+        mmn_iotlb_drop(c, 0, UINT64_MAX, MMN_IOTLB_INV_RELEASE);
+        /* no range end will reach us any more */
+        mmn_iotlb_unblock_all(c);
+        c->released = true;
+    }
+}
+
+static void mmn_iotlb_secondary_tlbs(MmnNotifier *mn, MmnMm *mm,
+                                     uint64_t start, uint64_t end)
+{
+    MmnIotlbSub *sub;
+
+    FOREACH_SUB(sub, mn) {
+        mmn_iotlb_drop(sub->ctx, start, end, MMN_IOTLB_INV_SECONDARY_TLBS);
+    }
+}
+
+/*
+ * clear_flush_young: the CPU has just cleared AF in its PTEs for the
+ * range.  Report whether the device used any entry of it since the last
+ * clear (shadow young), and flush: drop the entries, so that the next
+ * device access walks again and sets AF in the CPU PTE (HA) or takes an
+ * access-flag fault, and the page's age stays true for reclaim.
+ */
+static int mmn_iotlb_clear_flush_young(MmnNotifier *mn, MmnMm *mm,
+                                       uint64_t start, uint64_t end)
+{
+    MmnIotlbSub *sub;
+    IntervalTreeNode *n;
+    bool young = false;
+
+    if (end <= start) {
+        return 0;
+    }
+    FOREACH_SUB(sub, mn) {
+        FOREACH_OVERLAP(n, sub->ctx, start, end) {
+            young |= itn_entry(n)->young;
+        }
+        mmn_iotlb_drop(sub->ctx, start, end, MMN_IOTLB_INV_YOUNG_UNMAP);
+    }
+    return young;
+}
+
+/* clear_young: test and clear the shadow young bits; no flush. */
+static int mmn_iotlb_clear_young(MmnNotifier *mn, MmnMm *mm,
+                                 uint64_t start, uint64_t end)
+{
+    MmnIotlbSub *sub;
+    IntervalTreeNode *n;
+    bool young = false;
+
+    if (end <= start) {
+        return 0;
+    }
+    FOREACH_SUB(sub, mn) {
+        FOREACH_OVERLAP(n, sub->ctx, start, end) {
+            MmnIotlbEntry *e = itn_entry(n);
+
+            if (e->young) {
+                e->young = false;
+                young = true;
+                MMN_IOTLB_STAT_INC(sub->ctx, young_cleared);
+            }
+        }
+    }
+    return young;
+}
+
+/* test_young: is the entry translating @address young?  Clears nothing. */
+static int mmn_iotlb_test_young(MmnNotifier *mn, MmnMm *mm,
+                                uint64_t address)
+{
+    MmnIotlbSub *sub;
+
+    FOREACH_SUB(sub, mn) {
+        MmnIotlbEntry *e = mmn_iotlb_find(sub->ctx, address);
+
+        if (e && e->young) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Seed 000's test_clear_young on one context.  The bit of page p is
+ * mmn_young_bitmap_bit(end, p); only whole pages inside [start, end) have
+ * one.  A block has one young bit for all its pages: in test mode it sets
+ * the bits of all its pages in range, in clear mode it is cleared if the
+ * bit of any of its pages in range is set.
+ */
+static bool mmn_iotlb_ctx_test_clear_young(MmnIotlbCtx *c, uint64_t start,
+                                           uint64_t end, bool clear,
+                                           unsigned long *bitmap)
+{
+    IntervalTreeNode *n;
+    bool young = false;
+
+    FOREACH_OVERLAP(n, c, start, end) {
+        MmnIotlbEntry *e = itn_entry(n);
+        uint64_t lim, p_lo, p_hi, b_lo, b_hi;
+
+        if (!e->young) {
+            continue;
+        }
+        if (bitmap) {
+            lim = MIN(e->tr.va + e->tr.size, end);
+            p_lo = ROUND_UP(MAX(e->tr.va, start), MMN_PAGE_SIZE);
+            if (p_lo < start || lim < MMN_PAGE_SIZE ||
+                p_lo > lim - MMN_PAGE_SIZE) {
+                continue;               /* no whole page in range */
+            }
+            p_hi = ROUND_DOWN(lim - MMN_PAGE_SIZE, MMN_PAGE_SIZE);
+            b_hi = mmn_young_bitmap_bit(end, p_lo);
+            b_lo = mmn_young_bitmap_bit(end, p_hi);
+            if (!clear) {
+                bitmap_set(bitmap, b_lo, b_hi - b_lo + 1);
+                young = true;
+                continue;
+            }
+            if (find_next_bit(bitmap, b_hi + 1, b_lo) > b_hi) {
+                continue;               /* not selected by the caller */
+            }
+        }
+        young = true;
+        if (clear) {
+            e->young = false;
+            MMN_IOTLB_STAT_INC(c, young_cleared);
+        }
+    }
+    return young;
+}
+
+/* The lock-less fast path always decides: nothing here can block. */
+static bool mmn_iotlb_young_fast(void *opaque, uint64_t start, uint64_t end,
+                                 bool clear, unsigned long *bitmap,
+                                 bool *young)
+{
+    MmnNotifier *mn = opaque;
+    MmnIotlbSub *sub;
+
+    *young = false;
+    FOREACH_SUB(sub, mn) {
+        *young |= mmn_iotlb_ctx_test_clear_young(sub->ctx, start, end,
+                                                 clear, bitmap);
+    }
+    return true;
+}
+
+static const MmnYoungPaths mmn_iotlb_young_paths = {
+    .fast = mmn_iotlb_young_fast,
+};
+
+static int mmn_iotlb_test_clear_young(MmnNotifier *mn, MmnMm *mm,
+                                      uint64_t start, uint64_t end,
+                                      bool clear, unsigned long *bitmap)
+{
+    if (end <= start) {
+        return 0;
+    }
+    return mmn_test_clear_young_paths(&mmn_iotlb_young_paths, mn, start, end,
+                                      clear, bitmap);
+}
+
+/*
+ * change_pte on one context.  Like KVM's handler, never grant more than
+ * the cached entry had: the table levels above (APTable, XNTable) are not
+ * in @pte, so only a page entry whose new PTE is valid, accessed, inside
+ * the OA size and no more permissive is updated in place (new output
+ * address, permissions narrowed to the PTE's); anything else is dropped
+ * and the next access walks.
+ */
+static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
+                                     uint64_t pte)
+{
+    MmnIotlbEntry *e = mmn_iotlb_find(c, addr);
+    uint8_t old, perm = 0;
+    bool w = !(pte & MMN_PTE_AP_RDONLY);
+    bool user = pte & MMN_PTE_AP_USER;
+    bool dbm = pte & MMN_PTE_DBM;
+
+    mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CHANGE_PTE);
+    if (!e) {
+        return;
+    }
+    old = e->tr.perm;
+    if (e->tr.level != 3 ||
+        (pte & (MMN_PTE_VALID | MMN_PTE_TABLE)) !=
+        (MMN_PTE_VALID | MMN_PTE_TABLE) ||
+        !(pte & MMN_PTE_AF) ||
+        !c->oa_bits || ((pte & MMN_PTE_ADDR_MASK) >> c->oa_bits) ||
+        (w && !(old & MMN_PERM_W)) ||
+        (user && !(old & MMN_PERM_USER)) ||
+        (!(pte & MMN_PTE_UXN) && (old & MMN_PERM_UXN)) ||
+        (!(pte & MMN_PTE_PXN) && (old & MMN_PERM_PXN)) ||
+        mmn_iotlb_is_blocked(c, e->tr.va, e->tr.va + e->tr.size - 1)) {
+        mmn_iotlb_remove(e, MMN_IOTLB_INV_CHANGE_PTE);
+        return;
+    }
+    perm |= w ? MMN_PERM_W : 0;
+    perm |= user ? MMN_PERM_USER : 0;
+    perm |= dbm ? MMN_PERM_DBM : 0;     /* with HD a write walks again */
+    perm |= (pte & MMN_PTE_UXN) ? MMN_PERM_UXN : 0;
+    if ((pte & MMN_PTE_PXN) || (user && (w || dbm))) {
+        perm |= MMN_PERM_PXN;
+    }
+    e->tr.pa = pte & MMN_PTE_ADDR_MASK;
+    e->tr.perm = perm;
+    e->tr.af = true;
+    e->tr.dirty = w;
+    e->tr.desc = pte;
+    e->young = false;
+    e->serial = ++c->iotlb->next_serial;    /* a different entry now */
+    MMN_IOTLB_STAT_INC(c, change_pte_replaced);
+}
+
+static void mmn_iotlb_change_pte(MmnNotifier *mn, MmnMm *mm,
+                                 uint64_t address, uint64_t pte)
+{
+    MmnIotlbSub *sub;
+
+    FOREACH_SUB(sub, mn) {
+        mmn_iotlb_ctx_change_pte(sub->ctx, address, pte);
+    }
+}
+
+static MmnNotifier *mmn_iotlb_alloc_notifier(MmnMm *mm)
+{
+    MmnIotlbMm *m = g_new0(MmnIotlbMm, 1);
+
+    QLIST_INIT(&m->subs);
+    return &m->mn;
+}
+
+static void mmn_iotlb_free_notifier(MmnNotifier *mn)
+{
+    g_free(container_of(mn, MmnIotlbMm, mn));
+}
+
+static const MmnNotifierOps mmn_iotlb_shared_ops = {
+    .release = mmn_iotlb_release,
+    .clear_flush_young = mmn_iotlb_clear_flush_young,
+    .clear_young = mmn_iotlb_clear_young,
+    .test_young = mmn_iotlb_test_young,
+    .test_clear_young = mmn_iotlb_test_clear_young,
+    .change_pte = mmn_iotlb_change_pte,
+    .arch_invalidate_secondary_tlbs = mmn_iotlb_secondary_tlbs,
+    .alloc_notifier = mmn_iotlb_alloc_notifier,
+    .free_notifier = mmn_iotlb_free_notifier,
+};
+
+/* ---- binding ---- */
+
+int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm)
+{
+    MmnIotlbSub *sub;
+    MmnNotifier *mn;
+    int ret;
+
+    if (c->sub) {
+        return -EBUSY;
+    }
+    if (!mm) {
+        return -EINVAL;
+    }
+    sub = g_new0(MmnIotlbSub, 1);
+    sub->ctx = c;
+    sub->mm = mm;
+    ret = mmn_interval_notifier_insert(&sub->isub, mm, 0, UINT64_MAX,
+                                       &mmn_iotlb_interval_ops);
+    if (ret) {
+        goto fail;
+    }
+    sub->range_mn.ops = &mmn_iotlb_range_ops;
+    ret = mmn_notifier_register(&sub->range_mn, mm);
+    if (ret) {
+        goto fail_interval;
+    }
+    mn = mmn_notifier_get(&mmn_iotlb_shared_ops, mm);
+    if (!mn) {
+        ret = mmn_mm_is_released(mm) ? -ESRCH : -EINVAL;
+        goto fail_range;
+    }
+    sub->shared = container_of(mn, MmnIotlbMm, mn);
+    QLIST_INSERT_HEAD(&sub->shared->subs, sub, next);
+    sub->unknown_open = mmn_mm_active_invalidate_ranges(mm) != 0;
+    c->sub = sub;
+    c->released = false;
+    return 0;
+
+fail_range:
+    mmn_notifier_unregister(&sub->range_mn, mm);
+fail_interval:
+    mmn_interval_notifier_remove(&sub->isub);
+fail:
+    g_free(sub);
+    return ret;
+}
+
+void mmn_iotlb_ctx_detach(MmnIotlbCtx *c)
+{
+    MmnIotlbSub *sub = c->sub;
+
+    if (sub) {
+        QLIST_REMOVE(sub, next);
+        mmn_notifier_put(&sub->shared->mn);
+        mmn_notifier_unregister(&sub->range_mn, sub->mm);
+        mmn_interval_notifier_remove(&sub->isub);
+        g_free(sub);
+        c->sub = NULL;
+    }
+    mmn_iotlb_drop(c, 0, UINT64_MAX, MMN_IOTLB_INV_UNBIND);
+    mmn_iotlb_unblock_all(c);
+    c->released = false;
+}
+
+MmnMm *mmn_iotlb_ctx_mm(const MmnIotlbCtx *c)
+{
+    return c->sub ? c->sub->mm : NULL;
+}
+
+/* ---- the translate path ---- */
+
+/*
+ * Read-side begin.  false: stall (BLOCKED).  Otherwise *seq is what
+ * mmn_interval_read_retry() compares after the walk.
+ */
+static bool mmn_iotlb_read_begin(MmnIotlbCtx *c, unsigned long *seq)
+{
+    MmnIotlbSub *sub = c->sub;
+
+    *seq = 0;
+    if (!sub) {
+        return true;
+    }
+    if (mmn_interval_read_begin_nowait(&sub->isub, seq)) {
+        sub->unknown_open = false;
+        return true;
+    }
+    if (sub->unknown_open) {
+        return false;
+    }
+    /*
+     * Ranges are open, all of them known to us and none covering the
+     * page (checked by the caller): the tables there are stable.  The
+     * current sequence still detects a new invalidating period; the
+     * context generation detects the rest.
+     */
+    *seq = qatomic_read(&sub->isub.invalidate_seq);
+    return true;
+}
+
+static bool mmn_iotlb_read_retry(MmnIotlbCtx *c, unsigned long seq,
+                                 uint64_t gen)
+{
+    return c->inv_gen != gen ||
+           (c->sub && mmn_interval_read_retry(&c->sub->isub, seq));
+}
+
+bool mmn_iotlb_va_blocked(MmnIotlbCtx *c, uint64_t va)
+{
+    uint64_t page = va & ~(MMN_PAGE_SIZE - 1);
+    unsigned long seq;
+
+    return mmn_iotlb_is_blocked(c, page, page + MMN_PAGE_SIZE - 1) ||
+           !mmn_iotlb_read_begin(c, &seq);
+}
+
+static bool mmn_fault_cacheable(MmnFaultKind k)
+{
+    return k == MMN_FAULT_NONE || k == MMN_FAULT_PERMISSION;
+}
+
+/*
+ * A lookup that found @e.  Returns false if the access must walk instead
+ * (a write to a writable-clean entry with HD), else answers it from @e.
+ */
+static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
+                                const MmnAccess *acc, MmnTranslation *tr,
+                                MmnFault *fault, MmnXlateResult *res)
+{
+    if (mmn_translation_check(&e->tr, acc) == MMN_FAULT_NONE) {
+        MMN_IOTLB_STAT_INC(c, hits);
+        mmn_iotlb_touch(e);
+        e->young = true;
+        *tr = e->tr;
+        *res = MMN_XLATE_OK;
+        return true;
+    }
+    if (hd && acc->write && (e->tr.perm & MMN_PERM_DBM)) {
+        MmnTranslation wr = e->tr;
+
+        wr.perm |= MMN_PERM_W;
+        if (mmn_translation_check(&wr, acc) == MMN_FAULT_NONE) {
+            /* writable-clean: the walk makes the descriptor dirty */
+            MMN_IOTLB_STAT_INC(c, dbm_rewalks);
+            return false;
+        }
+    }
+    /* Arm: a cached leaf that denies the access faults without a walk. */
+    MMN_IOTLB_STAT_INC(c, hits);
+    MMN_IOTLB_STAT_INC(c, perm_faults_cached);
+    mmn_iotlb_touch(e);
+    *tr = e->tr;
+    fault->kind = MMN_FAULT_PERMISSION;
+    fault->level = e->tr.level;
+    fault->va = acc->va;
+    fault->desc_pa = e->tr.desc_pa;
+    *res = MMN_XLATE_FAULT;
+    return true;
+}
+
+MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
+                                   const MmnPtOps *ops, void *opaque,
+                                   const MmnAccess *acc, MmnTranslation *tr,
+                                   MmnFault *fault, bool *from_cache)
+{
+    uint64_t page = acc->va & ~(MMN_PAGE_SIZE - 1);
+    bool hd = cfg->ha && cfg->hd;
+    unsigned attempt;
+
+    *from_cache = false;
+    c->oa_bits = cfg->oa_bits;
+    for (attempt = 0; attempt <= MMN_IOTLB_MAX_FILL_RETRIES; attempt++) {
+        MmnIotlbEntry *e;
+        MmnXlateResult res;
+        MmnTranslation w;
+        MmnFaultKind k;
+        unsigned long seq;
+        uint64_t gen;
+
+        if (c->released) {
+            MMN_IOTLB_STAT_INC(c, released_refused);
+            return MMN_XLATE_RELEASED;
+        }
+        e = mmn_iotlb_find(c, acc->va);
+        if (e && mmn_iotlb_xlate_hit(c, e, hd, acc, tr, fault, &res)) {
+            *from_cache = true;
+            return res;
+        }
+        if (attempt == 0) {
+            MMN_IOTLB_STAT_INC(c, misses);
+        }
+        if (mmn_iotlb_is_blocked(c, page, page + MMN_PAGE_SIZE - 1) ||
+            !mmn_iotlb_read_begin(c, &seq)) {
+            MMN_IOTLB_STAT_INC(c, blocked);
+            return MMN_XLATE_BLOCKED;
+        }
+        gen = c->inv_gen;
+        MMN_IOTLB_STAT_INC(c, walks);
+        k = mmn_walk(cfg, ops, opaque, acc, &w, fault);
+        if (mmn_iotlb_read_retry(c, seq, gen)) {
+            /* an invalidation arrived: the walk may have read old tables */
+            MMN_IOTLB_STAT_INC(c, fill_retries);
+            continue;
+        }
+        if (!mmn_fault_cacheable(k)) {
+            /* translation, address size, access flag, abort: not cached */
+            MMN_IOTLB_STAT_INC(c, walk_faults);
+            return MMN_XLATE_FAULT;
+        }
+        if (mmn_iotlb_is_blocked(c, w.va, w.va + w.size - 1)) {
+            /* a block whose other pages are being changed */
+            MMN_IOTLB_STAT_INC(c, blocked);
+            return MMN_XLATE_BLOCKED;
+        }
+        mmn_iotlb_insert(c, &w, k == MMN_FAULT_NONE);
+        *tr = w;
+        return k == MMN_FAULT_NONE ? MMN_XLATE_OK : MMN_XLATE_FAULT;
+    }
+    MMN_IOTLB_STAT_INC(c, blocked);
+    return MMN_XLATE_BLOCKED;
+}
+
+const char *mmn_xlate_result_name(MmnXlateResult r)
+{
+    switch (r) {
+    case MMN_XLATE_OK:
+        return "ok";
+    case MMN_XLATE_FAULT:
+        return "fault";
+    case MMN_XLATE_BLOCKED:
+        return "blocked";
+    case MMN_XLATE_RELEASED:
+        return "released";
+    }
+    return "unknown";
+}
