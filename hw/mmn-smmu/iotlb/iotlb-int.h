@@ -105,8 +105,8 @@ uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
                                 uint64_t last, MmnIotlbInvCause cause);
 
 /*
- * Count one invalidation operation under @cause; any cause but REPLACE
- * also bumps the context's inv_gen.
+ * Count one invalidation operation under @cause.  Callers also bump the
+ * context's inv_gen when a walk in flight must not fill after it.
  */
 void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause);
 

@@ -69,11 +69,15 @@ static inline MmnIotlbEntry *itn_entry(IntervalTreeNode *n)
     return container_of(n, MmnIotlbEntry, itn);
 }
 
-/* Drop [start, end) of @c under @cause (one operation). */
+/*
+ * Drop [start, end) of @c under @cause (one operation); a walk in flight
+ * must not fill after it.
+ */
 static void mmn_iotlb_drop(MmnIotlbCtx *c, uint64_t start, uint64_t end,
                            MmnIotlbInvCause cause)
 {
     mmn_iotlb_count_inv(c, cause);
+    c->inv_gen++;
     if (end > start) {
         mmn_iotlb_remove_range(c, start, end - 1, cause);
     }
@@ -86,16 +90,29 @@ static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
                                           unsigned long cur_seq)
 {
     MmnIotlbSub *sub = container_of(isub, MmnIotlbSub, isub);
+    MmnIotlbCtx *c = sub->ctx;
+    MmnIotlbInvCause cause = range->event == MMN_NOTIFY_RELEASE ?
+                             MMN_IOTLB_INV_RELEASE :
+                             MMN_IOTLB_INV_NOTIFIER_START;
 
     /*
      * We never sleep, so a non-blockable range is no different.  Every
      * event drops its range, PROTECTION_UPGRADE included (seed 004: only
      * drop, the next walk sees the upgrade).
      */
+
+    if (qatomic_read(&isub->invalidate_seq) == cur_seq) {
+        /*
+         * Same invalidating period as the last invalidate: the sequence
+         * does not change, so read_retry cannot see this one.
+         */
+        c->inv_gen++;
+    }
     mmn_interval_set_seq(isub, cur_seq);
-    mmn_iotlb_drop(sub->ctx, range->start, range->end,
-                   range->event == MMN_NOTIFY_RELEASE ?
-                   MMN_IOTLB_INV_RELEASE : MMN_IOTLB_INV_NOTIFIER_START);
+    mmn_iotlb_count_inv(c, cause);
+    if (range->end > range->start) {
+        mmn_iotlb_remove_range(c, range->start, range->end - 1, cause);
+    }
     return true;
 }
 
@@ -325,6 +342,7 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
     bool dbm = pte & MMN_PTE_DBM;
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CHANGE_PTE);
+    c->inv_gen++;           /* a walk in flight read the old PTE */
     if (!e) {
         return;
     }

@@ -250,9 +250,6 @@ uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
 void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause)
 {
     MMN_IOTLB_STAT_INC(c, inv_ops[cause]);
-    if (cause != MMN_IOTLB_INV_REPLACE) {
-        c->inv_gen++;
-    }
 }
 
 static bool mmn_translation_valid(const MmnTranslation *tr)
@@ -350,6 +347,7 @@ uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
     MmnIotlbEntry *e = mmn_iotlb_find(c, va);
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_PAGE);
+    c->inv_gen++;
     if (!e) {
         return 0;
     }
@@ -360,6 +358,7 @@ uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
 uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end)
 {
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_RANGE);
+    c->inv_gen++;
     if (end <= start) {
         return 0;
     }
@@ -369,6 +368,7 @@ uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end)
 uint64_t mmn_iotlb_inv_ctx(MmnIotlbCtx *c)
 {
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CTX);
+    c->inv_gen++;
     return mmn_iotlb_remove_range(c, 0, UINT64_MAX, MMN_IOTLB_INV_CTX);
 }
 
