@@ -2,6 +2,8 @@
  * mmn-smmu: a secondary MMU without broadcast TLB maintenance, kept coherent
  * by mmu_notifier calls from the guest kernel.  Device state.
  *
+ * docs/specs/mmn-smmu.rst is the programming interface.
+ *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -11,11 +13,47 @@
 
 #include "hw/pci/pci_device.h"
 #include "qom/object.h"
+#include "hw/mmn-smmu/walker.h"
+#include "hw/mmn-smmu/mmn-smmu-regs.h"
 
 #define TYPE_MMN_SMMU "mmn-smmu"
 OBJECT_DECLARE_SIMPLE_TYPE(MmnSmmuState, MMN_SMMU)
 
 #define MMN_SMMU_MAX_CTX 16
+
+typedef struct MmnIotlb MmnIotlb;
+typedef struct MmnIotlbCtx MmnIotlbCtx;
+typedef struct MmnMm MmnMm;
+
+/* A context: one address space bound to a page-table root. */
+typedef struct MmnSmmuCtx {
+    bool bound;
+    uint64_t ttb;
+    uint64_t cfg;           /* CTX_BIND configuration word */
+    uint64_t owner;         /* CTX_BIND owner cookie (MIGRATE events) */
+    MmnWalkConfig walk;     /* derived from ttb and cfg */
+    MmnMm *mm;              /* the notifier layer's address space */
+    MmnIotlbCtx *ictx;      /* the IOTLB's view of it (subscribed to mm) */
+} MmnSmmuCtx;
+
+typedef struct MmnSmmuQueue {
+    uint64_t base;
+    uint32_t log2size;
+    uint32_t prod;
+    uint32_t cons;
+} MmnSmmuQueue;
+
+/* The DMA engine's in-flight descriptor. */
+typedef struct MmnSmmuDma {
+    uint8_t state;          /* MMN_DMA_ST_*: IDLE, STALLED, BLOCKED... */
+    uint64_t desc_addr;
+    MmnDmaDesc desc;        /* host-endian copy */
+    uint32_t done;          /* bytes transferred so far */
+    uint32_t faults;
+    uint32_t repeat;        /* consecutive cached faults on fault_va */
+    uint64_t fault_va;
+    uint32_t status;        /* last status word */
+} MmnSmmuDma;
 
 struct MmnSmmuState {
     PCIDevice parent_obj;
@@ -24,6 +62,31 @@ struct MmnSmmuState {
     /* properties */
     uint32_t num_ctx;
     uint32_t iotlb_capacity;
+    uint32_t livelock_threshold;
+
+    /* registers */
+    uint32_t ctrl;
+    uint32_t irq_status;
+    uint32_t irq_enable;
+    MmnSmmuQueue cmdq;
+    uint32_t cmdq_err;
+    MmnSmmuQueue evtq;
+    uint32_t evtq_lost;
+    uint64_t dma_desc;
+    uint64_t dma_fault_va;
+    uint32_t dma_status;
+    bool irq_level;
+
+    MmnSmmuDma dma;
+    MmnSmmuCtx ctx[MMN_SMMU_MAX_CTX];
+    MmnIotlb *iotlb;
+
+    /* counters (QOM properties) */
+    uint64_t stat_commands;
+    uint64_t stat_events;
+    uint64_t stat_events_lost;
+    uint64_t stat_dma_faults;
+    uint64_t stat_livelocks;
 };
 
 #endif /* HW_MMN_SMMU_H */

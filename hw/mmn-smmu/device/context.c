@@ -1,0 +1,90 @@
+/*
+ * mmn-smmu: contexts.  Binding a context creates its address space in the
+ * notifier layer (what Linux calls the mm), selects the kernel generation's
+ * semantics for it, and subscribes the IOTLB to it.
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "hw/mmn-smmu/mmu-notifier.h"
+#include "hw/mmn-smmu/iotlb.h"
+#include "mmn-smmu-internal.h"
+#include "hw/mmn-smmu/trace.h"
+
+MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx)
+{
+    if (idx >= s->num_ctx || !s->ctx[idx].bound) {
+        return NULL;
+    }
+    return &s->ctx[idx];
+}
+
+int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
+                      uint64_t cfg, uint64_t owner)
+{
+    MmnSmmuCtx *ctx = &s->ctx[idx];
+    unsigned va_bits = cfg & 0xff;
+    unsigned oa_bits = (cfg >> 8) & 0xff;
+    unsigned httu = (cfg >> 16) & 3;
+
+    if (cfg & MMN_CTX_CFG_RESERVED) {
+        return MMN_CMDQ_ERR_RESERVED;
+    }
+    if (va_bits < 25 || va_bits > 48 || oa_bits < 32 || oa_bits > 48 ||
+        httu > MMN_CTX_HTTU_HAHD) {
+        return MMN_CMDQ_ERR_BAD_CONFIG;
+    }
+    if ((ttb & 0xfff) || ttb >> oa_bits) {
+        return MMN_CMDQ_ERR_BAD_ADDR;
+    }
+    ctx->ttb = ttb;
+    ctx->cfg = cfg;
+    ctx->owner = owner;
+    ctx->walk = (MmnWalkConfig) {
+        .ttb = ttb,
+        .va_bits = va_bits,
+        .oa_bits = oa_bits,
+        .ha = httu >= MMN_CTX_HTTU_HA,
+        .hd = httu >= MMN_CTX_HTTU_HAHD,
+    };
+    ctx->mm = mmn_mm_new();
+    mmn_mm_set_legacy_invalidate_range(ctx->mm,
+                                       cfg & MMN_CTX_CFG_LEGACY_INV);
+    ctx->ictx = mmn_iotlb_ctx_new(s->iotlb, idx);
+    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm) != 0) {
+        mmn_iotlb_ctx_free(ctx->ictx);
+        mmn_mm_free(ctx->mm);
+        ctx->ictx = NULL;
+        ctx->mm = NULL;
+        return MMN_CMDQ_ERR_BAD_CONFIG;
+    }
+    ctx->bound = true;
+    trace_mmn_smmu_ctx_bind(idx, ttb, cfg);
+    return 0;
+}
+
+void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx)
+{
+    MmnSmmuCtx *ctx = &s->ctx[idx];
+
+    if (!ctx->bound) {
+        return;
+    }
+    trace_mmn_smmu_ctx_unbind(idx);
+    /* Drops the entries and the subscriptions, then the address space. */
+    mmn_iotlb_ctx_free(ctx->ictx);
+    mmn_mm_free(ctx->mm);
+    memset(ctx, 0, sizeof(*ctx));
+}
+
+void mmn_smmu_ctx_unbind_all(MmnSmmuState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < MMN_SMMU_MAX_CTX; i++) {
+        mmn_smmu_ctx_unbind(s, i);
+    }
+}

@@ -1,0 +1,322 @@
+/*
+ * mmn-smmu: the DMA engine, the master behind the SMMU.
+ *
+ * One descriptor runs at a time, page by page through the IOTLB.  A fault
+ * either completes the descriptor (FAULT) or, in a STALL context, parks it
+ * until DMA_RESUME / DMA_ABORT.  A translation BLOCKED by an open
+ * invalidation parks it until an invalidation ends.  The livelock detector
+ * counts faults served again and again from the same cached entry and ends
+ * the access with a LIVELOCK event, so a stale entry is visible and never
+ * hangs anyone.
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "hw/mmn-smmu/mmu-notifier.h"
+#include "hw/mmn-smmu/iotlb.h"
+#include "mmn-smmu-internal.h"
+#include "hw/mmn-smmu/trace.h"
+
+#define MMN_DMA_CHUNK 4096
+
+static uint32_t mmn_dma_status_word(uint8_t state, const MmnFault *f,
+                                    bool from_cache)
+{
+    uint32_t st = state;
+
+    if (f) {
+        st |= (uint32_t)f->kind << 8 | (uint32_t)f->level << 16;
+    }
+    if (from_cache) {
+        st |= MMN_DMA_STATUS_FROM_CACHE;
+    }
+    return st;
+}
+
+/* Write status, done, fault_va and faults back into the descriptor. */
+static void mmn_dma_writeback(MmnSmmuState *s)
+{
+    MmnSmmuDma *d = &s->dma;
+    struct {
+        uint32_t status;
+        uint32_t done;
+        uint64_t fault_va;
+        uint32_t faults;
+    } QEMU_PACKED wb = {
+        .status = cpu_to_le32(d->status),
+        .done = cpu_to_le32(d->done),
+        .fault_va = cpu_to_le64(d->fault_va),
+        .faults = cpu_to_le32(d->faults),
+    };
+
+    if (!mmn_smmu_write(s, d->desc_addr + offsetof(MmnDmaDesc, status),
+                        &wb, sizeof(wb))) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mmn-smmu: DMA descriptor 0x%" PRIx64
+                      " no longer in RAM\n", d->desc_addr);
+    }
+    s->dma_status = d->status;
+    s->dma_fault_va = d->fault_va;
+}
+
+static void mmn_dma_finish(MmnSmmuState *s, uint8_t state, const MmnFault *f,
+                           bool from_cache)
+{
+    MmnSmmuDma *d = &s->dma;
+
+    d->status = mmn_dma_status_word(state, f, from_cache);
+    d->state = MMN_DMA_ST_IDLE;
+    mmn_dma_writeback(s);
+    trace_mmn_smmu_dma_done(state, d->done, d->faults);
+    mmn_smmu_raise_irq(s, R_IRQ_STATUS_DMA_DONE_MASK);
+}
+
+static void mmn_dma_park(MmnSmmuState *s, uint8_t state, const MmnFault *f,
+                         bool from_cache)
+{
+    MmnSmmuDma *d = &s->dma;
+
+    d->state = state;
+    d->status = mmn_dma_status_word(state, f, from_cache);
+    mmn_dma_writeback(s);
+    trace_mmn_smmu_dma_park(state, d->desc.va + d->done);
+}
+
+static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
+                          bool write, bool from_cache, bool stalled,
+                          uint32_t count)
+{
+    MmnSmmuCtx *ctx = &s->ctx[s->dma.desc.ctx];
+    MmnEvt e = {
+        .type = type,
+        .kind = f->kind,
+        .level = f->level,
+        .ctx = s->dma.desc.ctx,
+        .va = f->va,
+        .desc = f->desc_pa,
+        .count = count,
+    };
+
+    e.flags = (write ? MMN_EVT_F_WRITE : 0) |
+              ((ctx->cfg & MMN_CTX_CFG_UNPRIV) ? MMN_EVT_F_UNPRIV : 0) |
+              (from_cache ? MMN_EVT_F_FROM_CACHE : 0) |
+              (stalled ? MMN_EVT_F_STALLED : 0);
+    mmn_smmu_evtq_push(s, &e);
+}
+
+/*
+ * A fault on the access at f->va.  Returns true when the descriptor is
+ * parked (stalled) or finished.
+ */
+static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
+                          bool from_cache)
+{
+    MmnSmmuDma *d = &s->dma;
+    MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
+    bool same = (f->va & ~(MMN_PAGE_SIZE - 1)) ==
+                (d->fault_va & ~(MMN_PAGE_SIZE - 1));
+
+    d->faults++;
+    s->stat_dma_faults++;
+    d->repeat = (from_cache && same && d->faults > 1) ? d->repeat + 1 : 1;
+    d->fault_va = f->va;
+    trace_mmn_smmu_dma_fault(d->desc.ctx, f->va, f->kind, f->level,
+                             from_cache, d->repeat);
+    if (from_cache && d->repeat >= s->livelock_threshold) {
+        s->stat_livelocks++;
+        mmn_dma_event(s, MMN_EVT_LIVELOCK, f, write, from_cache, false,
+                      d->repeat);
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mmn-smmu: livelock: ctx %u VA 0x%" PRIx64 " faulted "
+                      "%u times from the same cached entry; was an "
+                      "invalidation missed?\n", d->desc.ctx, f->va,
+                      d->repeat);
+        mmn_dma_finish(s, MMN_DMA_ST_LIVELOCK, f, from_cache);
+        return;
+    }
+    if (ctx->cfg & MMN_CTX_CFG_STALL) {
+        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, true,
+                      d->repeat);
+        mmn_dma_park(s, MMN_DMA_ST_STALLED, f, from_cache);
+    } else {
+        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, false,
+                      d->repeat);
+        mmn_dma_finish(s, MMN_DMA_ST_FAULT, f, from_cache);
+    }
+}
+
+/* Run (or continue) the current descriptor from d->done. */
+static void mmn_dma_run(MmnSmmuState *s)
+{
+    MmnSmmuDma *d = &s->dma;
+    MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
+    bool write = d->desc.op != MMN_DMA_OP_READ;
+    uint8_t buf[MMN_DMA_CHUNK];
+
+    while (d->done < d->desc.len) {
+        uint64_t va = d->desc.va + d->done;
+        MmnAccess acc = {
+            .va = va,
+            .write = write,
+            .unpriv = !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+        };
+        MmnTranslation tr;
+        MmnFault f = { 0 };
+        bool from_cache = false;
+        MmnXlateResult r;
+        uint64_t pa, n, i;
+
+        if (!ctx->bound) {
+            mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false);
+            return;
+        }
+        r = mmn_iotlb_translate(ctx->ictx, &ctx->walk, &mmn_smmu_pt_ops, s,
+                                &acc, &tr, &f, &from_cache);
+        switch (r) {
+        case MMN_XLATE_OK:
+            break;
+        case MMN_XLATE_FAULT:
+            f.va = va;
+            mmn_dma_fault(s, &f, write, from_cache);
+            return;
+        case MMN_XLATE_BLOCKED:
+            mmn_dma_park(s, MMN_DMA_ST_BLOCKED, NULL, false);
+            return;
+        case MMN_XLATE_RELEASED:
+        default:
+            mmn_dma_finish(s, MMN_DMA_ST_RELEASED, NULL, false);
+            return;
+        }
+        pa = tr.pa + (va - tr.va);
+        n = MIN((uint64_t)d->desc.len - d->done, tr.va + tr.size - va);
+        n = MIN(n, MMN_PAGE_SIZE - (va & (MMN_PAGE_SIZE - 1)));
+        if (!mmn_smmu_ram_ok(s, pa, n, write)) {
+            /* Output address is not RAM (e.g. this device's own BAR). */
+            f = (MmnFault) {
+                .kind = MMN_FAULT_EXTERNAL, .level = tr.level, .va = va,
+                .desc_pa = tr.desc_pa,
+            };
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "mmn-smmu: DMA to VA 0x%" PRIx64 " -> PA 0x%"
+                          PRIx64 " is not RAM\n", va, pa);
+            mmn_dma_fault(s, &f, write, false);
+            return;
+        }
+        switch (d->desc.op) {
+        case MMN_DMA_OP_READ:
+            mmn_smmu_read(s, pa, buf, n);
+            mmn_smmu_write(s, d->desc.buf + d->done, buf, n);
+            break;
+        case MMN_DMA_OP_WRITE:
+            mmn_smmu_read(s, d->desc.buf + d->done, buf, n);
+            mmn_smmu_write(s, pa, buf, n);
+            break;
+        case MMN_DMA_OP_FILL:
+            for (i = 0; i < n; i++) {
+                buf[i] = d->desc.pattern >> (8 * ((va + i) & 3));
+            }
+            mmn_smmu_write(s, pa, buf, n);
+            break;
+        }
+        d->done += n;
+        d->repeat = 0;
+    }
+    mmn_dma_finish(s, MMN_DMA_ST_DONE, NULL, false);
+}
+
+void mmn_smmu_dma_doorbell(MmnSmmuState *s)
+{
+    MmnSmmuDma *d = &s->dma;
+    MmnDmaDesc *desc = &d->desc;
+    const char *bad = NULL;
+
+    if (!(s->ctrl & R_CTRL_DMA_EN_MASK)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mmn-smmu: DMA doorbell while CTRL.DMA_EN is 0\n");
+        return;
+    }
+    if (d->state != MMN_DMA_ST_IDLE) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mmn-smmu: DMA doorbell while a descriptor is %s\n",
+                      d->state == MMN_DMA_ST_STALLED ? "stalled" : "blocked");
+        return;
+    }
+    memset(d, 0, sizeof(*d));
+    d->desc_addr = s->dma_desc;
+    if ((d->desc_addr & 63) ||
+        !mmn_smmu_read(s, d->desc_addr, desc, sizeof(*desc))) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: DMA descriptor 0x%" PRIx64
+                      " misaligned or not in RAM\n", d->desc_addr);
+        d->status = MMN_DMA_ST_BAD_DESC;
+        s->dma_status = d->status;
+        mmn_smmu_raise_irq(s, R_IRQ_STATUS_DMA_DONE_MASK);
+        return;
+    }
+    desc->ctx = le16_to_cpu(desc->ctx);
+    desc->len = le32_to_cpu(desc->len);
+    desc->va = le64_to_cpu(desc->va);
+    desc->buf = le64_to_cpu(desc->buf);
+    desc->pattern = le32_to_cpu(desc->pattern);
+    trace_mmn_smmu_dma_start(desc->op, desc->ctx, desc->va, desc->len,
+                             desc->buf);
+
+    if (desc->op < MMN_DMA_OP_READ || desc->op > MMN_DMA_OP_FILL) {
+        bad = "unknown op";
+    } else if (desc->len == 0 || desc->len > MMN_DMA_MAX_LEN) {
+        bad = "length 0 or above 1 MiB";
+    } else if (desc->va + desc->len < desc->va) {
+        bad = "VA range wraps";
+    } else if (!mmn_smmu_ctx_get(s, desc->ctx)) {
+        bad = "context not bound";
+    } else if (desc->op == MMN_DMA_OP_FILL ? desc->buf != 0 :
+               !mmn_smmu_ram_ok(s, desc->buf, desc->len,
+                                desc->op == MMN_DMA_OP_READ)) {
+        bad = "bounce buffer not in RAM";
+    }
+    if (bad) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: bad DMA descriptor 0x%"
+                      PRIx64 ": %s\n", d->desc_addr, bad);
+        mmn_dma_finish(s, MMN_DMA_ST_BAD_DESC, NULL, false);
+        return;
+    }
+    mmn_dma_run(s);
+}
+
+bool mmn_smmu_dma_stalled(MmnSmmuState *s)
+{
+    return s->dma.state == MMN_DMA_ST_STALLED;
+}
+
+void mmn_smmu_dma_resume(MmnSmmuState *s)
+{
+    if (s->dma.state == MMN_DMA_ST_STALLED) {
+        s->dma.state = MMN_DMA_ST_IDLE;
+        mmn_dma_run(s);
+    }
+}
+
+void mmn_smmu_dma_abort(MmnSmmuState *s)
+{
+    if (s->dma.state == MMN_DMA_ST_STALLED ||
+        s->dma.state == MMN_DMA_ST_BLOCKED) {
+        mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false);
+    }
+}
+
+/* An invalidation ended: a BLOCKED descriptor tries again. */
+void mmn_smmu_dma_kick(MmnSmmuState *s)
+{
+    if (s->dma.state == MMN_DMA_ST_BLOCKED) {
+        s->dma.state = MMN_DMA_ST_IDLE;
+        mmn_dma_run(s);
+    }
+}
+
+void mmn_smmu_dma_reset(MmnSmmuState *s)
+{
+    memset(&s->dma, 0, sizeof(s->dma));
+}

@@ -1,0 +1,67 @@
+/*
+ * mmn-smmu device glue: declarations shared by the files of hw/mmn-smmu/device.
+ *
+ *   mmn-smmu.c   QOM type, registers, interrupts, reset, migration
+ *   guest-mem.c  guest RAM access (never anything but RAM), page-table ops
+ *   cmdq.c       command queue: decoding and executing commands
+ *   evtq.c       event queue
+ *   dma.c        the DMA engine (master behind the SMMU), stall, livelock
+ *   context.c    contexts: binding an address space to the IOTLB
+ *   checker.c    coherence checker
+ *
+ * Everything here runs under the BQL (MMIO handlers).
+ *
+ * Copyright (c) 2026 The mmn-smmu authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MMN_SMMU_INTERNAL_H
+#define HW_MMN_SMMU_INTERNAL_H
+
+#include "hw/mmn-smmu/mmn-smmu.h"
+#include "hw/mmn-smmu/mmn-smmu-regs.h"
+#include "hw/mmn-smmu/walker.h"
+
+/*
+ * Fault kind of a DMA whose translated output address is not RAM (for
+ * example this device's own BAR): reported like a walker fault.
+ */
+#define MMN_FAULT_EXTERNAL ((MmnFaultKind)6)
+
+/* mmn-smmu.c */
+void mmn_smmu_raise_irq(MmnSmmuState *s, uint32_t status_bits);
+
+/* guest-mem.c */
+bool mmn_smmu_ram_ok(MmnSmmuState *s, uint64_t addr, uint64_t len,
+                     bool is_write);
+bool mmn_smmu_read(MmnSmmuState *s, uint64_t addr, void *buf, uint64_t len);
+bool mmn_smmu_write(MmnSmmuState *s, uint64_t addr, const void *buf,
+                    uint64_t len);
+extern const MmnPtOps mmn_smmu_pt_ops;        /* opaque: MmnSmmuState */
+extern const MmnPtOps mmn_smmu_pt_ops_peek;   /* read only, for the checker */
+
+/* evtq.c */
+void mmn_smmu_evtq_push(MmnSmmuState *s, const MmnEvt *evt);
+
+/* cmdq.c */
+void mmn_smmu_cmdq_process(MmnSmmuState *s);
+
+/* context.c */
+int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
+                      uint64_t cfg, uint64_t owner);
+void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx);
+void mmn_smmu_ctx_unbind_all(MmnSmmuState *s);
+MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx);
+
+/* dma.c */
+void mmn_smmu_dma_doorbell(MmnSmmuState *s);
+void mmn_smmu_dma_resume(MmnSmmuState *s);
+void mmn_smmu_dma_abort(MmnSmmuState *s);
+void mmn_smmu_dma_kick(MmnSmmuState *s);
+bool mmn_smmu_dma_stalled(MmnSmmuState *s);
+void mmn_smmu_dma_reset(MmnSmmuState *s);
+
+/* checker.c */
+void mmn_smmu_check(MmnSmmuState *s, int ctx, MmnCheckReport *r);
+
+#endif /* HW_MMN_SMMU_INTERNAL_H */
