@@ -19,16 +19,18 @@ typedef struct MmnIotlbSub MmnIotlbSub;
 /*
  * One cached translation (a shadow PTE).  An entry is in three structures
  * at once: the hash table (lookup by context, VA and size), its context's
- * interval tree (range and context invalidation) and the global LRU list.
+ * interval tree (range and context invalidation) and the global CLOCK
+ * ring (replacement).
  */
 struct MmnIotlbEntry {
     IntervalTreeNode itn;               /* [tr.va, tr.va + tr.size - 1] */
     MmnIotlbEntry *hnext;               /* hash chain, or free list */
-    QTAILQ_ENTRY(MmnIotlbEntry) lru;    /* head = most recently used */
+    QTAILQ_ENTRY(MmnIotlbEntry) lru;    /* CLOCK ring, insertion order */
     MmnIotlbCtx *ctx;
     MmnTranslation tr;
     uint64_t serial;                    /* unique per fill, never 0 */
     bool young;                         /* shadow accessed bit */
+    bool referenced;                    /* CLOCK: used since the hand passed */
 };
 
 /* An open invalidation (range start seen, end not yet) that blocks fills. */
@@ -66,6 +68,7 @@ struct MmnIotlb {
     MmnIotlbEntry *free_list;           /* recycled entries */
     uint64_t next_serial;
     QTAILQ_HEAD(, MmnIotlbEntry) lru;
+    MmnIotlbEntry *hand;                /* next CLOCK candidate; NULL: head */
     QLIST_HEAD(, MmnIotlbCtx) ctxs;
     MmnIotlbStats stats;                /* all contexts, including freed */
 };
@@ -79,11 +82,11 @@ struct MmnIotlb {
 
 /*
  * Find the entry covering @va (probing the 4 KiB, 2 MiB and 1 GiB keys);
- * NULL if none.  Does not touch the LRU order nor the statistics.
+ * NULL if none.  Does not touch the replacement state nor the statistics.
  */
 MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va);
 
-/* Make @e the most recently used entry. */
+/* @e was used: spare it at the next CLOCK pass. */
 void mmn_iotlb_touch(MmnIotlbEntry *e);
 
 /*

@@ -9,9 +9,12 @@
  * - per context, an interval tree ([va, va + size - 1]) that finds the
  *   entries overlapping a range in O(log n + k), and all the context's
  *   entries for context invalidation;
- * - one LRU list over all contexts: a hit moves its entry to the head, a
- *   fill into a full cache evicts the tail (QEMU's SMMUv3 flushes the whole
- *   table instead).
+ * - one replacement ring over all contexts, CLOCK (second chance, the
+ *   usual approximation of LRU): a hit only sets the entry's reference
+ *   bit (no list update, so no extra cache misses on the hot path); a fill
+ *   into a full cache sweeps the hand forward, clearing reference bits,
+ *   and evicts the first unreferenced entry; new entries go just behind
+ *   the hand.  QEMU's SMMUv3 flushes the whole table instead.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -189,12 +192,24 @@ MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va)
 
 void mmn_iotlb_touch(MmnIotlbEntry *e)
 {
-    MmnIotlb *t = e->ctx->iotlb;
+    e->referenced = true;
+}
 
-    if (QTAILQ_FIRST(&t->lru) != e) {
-        QTAILQ_REMOVE(&t->lru, e, lru);
-        QTAILQ_INSERT_HEAD(&t->lru, e, lru);
+/* CLOCK: the first unreferenced entry from the hand on. */
+static MmnIotlbEntry *mmn_iotlb_victim(MmnIotlb *t)
+{
+    MmnIotlbEntry *e = t->hand ? t->hand : QTAILQ_FIRST(&t->lru);
+
+    /* at most one full turn: the bits cleared on the way stay clear */
+    while (e->referenced) {
+        e->referenced = false;
+        e = QTAILQ_NEXT(e, lru);
+        if (!e) {
+            e = QTAILQ_FIRST(&t->lru);
+        }
     }
+    t->hand = e;            /* unlinking the victim moves it on */
+    return e;
 }
 
 /* Take @e out of every structure and put it on the free list. */
@@ -209,6 +224,9 @@ static void mmn_iotlb_unlink(MmnIotlbEntry *e)
     }
     *pp = e->hnext;
     interval_tree_remove(&e->itn, &c->tree);
+    if (t->hand == e) {
+        t->hand = QTAILQ_NEXT(e, lru);
+    }
     QTAILQ_REMOVE(&t->lru, e, lru);
     c->nr_level[e->tr.level]--;
     c->count--;
@@ -280,14 +298,27 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
         return NULL;
     }
 
-    /* Never two entries of a context translating the same VA. */
-    replaced = mmn_iotlb_remove_range(c, tr->va, last, MMN_IOTLB_INV_REPLACE);
+    /*
+     * Never two entries of a context translating the same VA.  A page can
+     * only overlap the entry that translates its VA (hash probes); a block
+     * may cover many entries (interval tree).
+     */
+    if (tr->level == 3) {
+        e = mmn_iotlb_find(c, tr->va);
+        replaced = e ? 1 : 0;
+        if (e) {
+            mmn_iotlb_remove(e, MMN_IOTLB_INV_REPLACE);
+        }
+    } else {
+        replaced = mmn_iotlb_remove_range(c, tr->va, last,
+                                          MMN_IOTLB_INV_REPLACE);
+    }
     if (replaced) {
         mmn_iotlb_count_inv(c, MMN_IOTLB_INV_REPLACE);
     }
 
     if (t->count >= t->capacity) {
-        MmnIotlbEntry *victim = QTAILQ_LAST(&t->lru);
+        MmnIotlbEntry *victim = mmn_iotlb_victim(t);
 
         MMN_IOTLB_STAT_INC(victim->ctx, evictions);
         mmn_iotlb_unlink(victim);
@@ -311,7 +342,11 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     e->hnext = *bucket;
     *bucket = e;
     interval_tree_insert(&e->itn, &c->tree);
-    QTAILQ_INSERT_HEAD(&t->lru, e, lru);
+    if (t->hand) {
+        QTAILQ_INSERT_BEFORE(t->hand, e, lru);
+    } else {
+        QTAILQ_INSERT_TAIL(&t->lru, e, lru);
+    }
     c->nr_level[tr->level]++;
     c->count++;
     t->count++;

@@ -14,7 +14,8 @@
  * Every operation costs time proportional to what it touches, never to the
  * size of the cache: a hash table for lookups (one probe per leaf size), a
  * per-context interval tree for range and context invalidation, and a
- * global LRU list for replacement when the cache is full.
+ * global CLOCK ring (second-chance approximation of LRU) for replacement
+ * when the cache is full: one entry is evicted, not the whole table.
  *
  * Not thread-safe: callers serialise (in the device, the BQL).
  *
@@ -54,7 +55,7 @@ typedef struct MmnIotlbStats {
     uint64_t hits;              /* lookups served by an entry */
     uint64_t misses;            /* lookups that found no usable entry */
     uint64_t fills;             /* entries inserted */
-    uint64_t evictions;         /* entries replaced by LRU when full */
+    uint64_t evictions;         /* entries replaced (CLOCK) when full */
     uint64_t perm_faults_cached;    /* permission faults without a walk */
     uint64_t walks;             /* page-table walks by mmn_iotlb_translate */
     uint64_t walk_faults;       /* walks ending in an uncacheable fault */
@@ -105,7 +106,7 @@ bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c);
 /*
  * Low-level cache access (the translate path below is what a device uses).
  * mmn_iotlb_lookup returns the entry covering @va or NULL; it changes
- * nothing (no LRU update, no statistics).  mmn_iotlb_fill caches @tr (a
+ * nothing (no replacement state, no statistics).  mmn_iotlb_fill caches @tr (a
  * successful or permission-faulting walk), replacing overlapping entries
  * of the context; it returns false when the fill is refused: context
  * released, range inside an open invalidation, malformed @tr, capacity 0.

@@ -276,8 +276,9 @@ static void test_dbm_with_hd_rewalks(void)
 }
 
 /*
- * Replacement: least recently used, hits included (QEMU's SMMUv3 flushes
- * the whole table when full).
+ * Replacement when full: one entry, the least recently used (CLOCK, the
+ * second-chance approximation of LRU: a hit spares its entry for one turn
+ * of the hand).  QEMU's SMMUv3 flushes the whole table instead.
  */
 static void test_lru_eviction(void)
 {
@@ -301,6 +302,30 @@ static void test_lru_eviction(void)
     g_assert_cmpuint(stats(&e).evictions, ==, 1);
     g_assert_cmpuint(stats(&e).hits, ==, 1);
     g_assert_cmpuint(stats(&e).misses, ==, 4);
+    env_destroy(&e);
+
+    /* A B C D, hits on A and C: then B, D, A go, in LRU order */
+    env_init(&e, 4);
+    for (i = 0; i < 7; i++) {
+        map(&e, VA0 + i * PG, PA0 + i * PG, 3, RW);
+    }
+    for (i = 0; i < 4; i++) {
+        xl(&e, VA0 + i * PG, false);
+    }
+    xl(&e, VA0, false);
+    xl(&e, VA0 + 2 * PG, false);
+    xl(&e, VA0 + 4 * PG, false);                            /* E */
+    g_assert_null(cached(&e, VA0 + PG, NULL));
+    g_assert_nonnull(cached(&e, VA0, NULL));
+    xl(&e, VA0 + 5 * PG, false);                            /* F */
+    g_assert_null(cached(&e, VA0 + 3 * PG, NULL));
+    g_assert_nonnull(cached(&e, VA0 + 2 * PG, NULL));
+    xl(&e, VA0 + 6 * PG, false);                            /* G */
+    g_assert_null(cached(&e, VA0, NULL));
+    g_assert_nonnull(cached(&e, VA0 + 2 * PG, NULL));
+    g_assert_nonnull(cached(&e, VA0 + 4 * PG, NULL));
+    g_assert_nonnull(cached(&e, VA0 + 5 * PG, NULL));
+    g_assert_cmpuint(mmn_iotlb_count(e.t), ==, 4);
     env_destroy(&e);
 }
 
