@@ -1,7 +1,33 @@
 #!/usr/bin/env bash
 # mmn-smmu's main job: the stale read-only PTE reproduction report.
-# Until the report exists this builds QEMU and boots a real Debian arm64
-# guest with -device mmn-smmu, showing what the guest sees.
+#
+# Builds QEMU with the device (first run ~10 min, then seconds), then runs
+# tests/qtest/mmn-smmu-repro: every upgrade scenario under the linux-6.1,
+# upgrade-notify (seed 004) and linux-6.6 kernel profiles, one table row
+# per run.  Exits 0 when every outcome is the expected one.
+#
+# Options: --json (machine-readable rows), --guest (also boot a real Debian
+# arm64 guest with the device and show what it enumerates).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-exec "$repo/scripts/mmn-smmu/guest-show.sh" "$@"
+out=${MMN_BUILD:-$repo/build}
+bld="$out/qemu-build"
+json=
+guest=0
+for a in "$@"; do
+    case "$a" in
+    --json) json=--json ;;
+    --guest) guest=1 ;;
+    *) echo "usage: $0 [--json] [--guest]" >&2; exit 2 ;;
+    esac
+done
+
+"$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 \
+    tests/qtest/mmn-smmu-repro >&2
+rc=0
+QTEST_QEMU_BINARY="$bld/qemu-system-aarch64" \
+    "$bld/tests/qtest/mmn-smmu-repro" $json || rc=$?
+if [ "$guest" = 1 ]; then
+    "$repo/scripts/mmn-smmu/guest-show.sh" >&2 || rc=1
+fi
+exit $rc

@@ -588,7 +588,7 @@ static const TypeInfo mmn_smmu_info = {
     .instance_size = sizeof(MmnSmmuState),
     .instance_init = mmn_smmu_instance_init,
     .class_init = mmn_smmu_class_init,
-    .interfaces = (const InterfaceInfo[]) {
+    .interfaces = (InterfaceInfo[]) {
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },
         { },
     },
