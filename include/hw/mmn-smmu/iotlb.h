@@ -105,11 +105,12 @@ bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c);
 
 /*
  * Low-level cache access (the translate path below is what a device uses).
- * mmn_iotlb_lookup returns the entry covering @va or NULL; it changes
- * nothing (no replacement state, no statistics).  mmn_iotlb_fill caches @tr (a
- * successful or permission-faulting walk), replacing overlapping entries
- * of the context; it returns false when the fill is refused: context
- * released, range inside an open invalidation, malformed @tr, capacity 0.
+ * mmn_iotlb_lookup returns the entry covering @va or NULL (valid until
+ * the IOTLB next changes); it changes nothing (no replacement state, no
+ * statistics).  mmn_iotlb_fill caches @tr (a successful or
+ * permission-faulting walk), replacing overlapping entries of the
+ * context; it returns false when the fill is refused: context released,
+ * range inside an open invalidation, malformed @tr, capacity 0.
  */
 const MmnTranslation *mmn_iotlb_lookup(MmnIotlbCtx *c, uint64_t va,
                                        bool *young);
