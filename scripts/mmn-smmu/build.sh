@@ -88,6 +88,7 @@ fi
 
 # 5. Build.
 if [ $# -eq 0 ]; then
-    set -- qemu-system-aarch64 tests/qtest/qos-test mmn-smmu-tests
+    set -- qemu-system-aarch64 tests/qtest/qos-test \
+        tests/qtest/mmn-smmu-repro mmn-smmu-tests
 fi
 ninja -C "$bld" "$@"

@@ -93,7 +93,14 @@ for s in $suites; do
     run_tap "qtest-$(basename "$s")" 600 "$qos" --tap -k -p "$s"
 done
 
-# Tier 3: real Debian arm64 guests.
+# Tier 3: the reproduction report must reach its expected outcomes.
+# shellcheck disable=SC2016
+run_tap report 300 bash -c 'echo 1..1; "$1"
+    if [ $? -eq 0 ]; then echo "ok 1 - reproduction report: every outcome as expected"
+    else echo "not ok 1 - reproduction report: unexpected outcome"; fi' \
+    _ "$bld/tests/qtest/mmn-smmu-repro"
+
+# Tier 4: real Debian arm64 guests.
 if [ "$guest" = 1 ]; then
     if [ -x "$repo/scripts/mmn-smmu/guest-test.sh" ]; then
         run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh"
