@@ -54,6 +54,7 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     mmn_mm_set_legacy_invalidate_range(ctx->mm,
                                        cfg & MMN_CTX_CFG_LEGACY_INV);
     ctx->ictx = mmn_iotlb_ctx_new(s->iotlb, idx);
+    mmn_iotlb_ctx_set_owner(ctx->ictx, (void *)(uintptr_t)owner);
     if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm) != 0) {
         mmn_iotlb_ctx_free(ctx->ictx);
         mmn_mm_free(ctx->mm);

@@ -98,8 +98,6 @@ static void queue_set_base(MmnSmmuState *s, MmnSmmuQueue *q, bool hi,
     } else {
         q->base = deposit64(q->base, 32, 32, val);
     }
-    q->prod = 0;
-    q->cons = 0;
 }
 
 static uint64_t mmn_smmu_mmio_read(void *opaque, hwaddr addr, unsigned size)

@@ -83,6 +83,23 @@ static void mmn_iotlb_drop(MmnIotlbCtx *c, uint64_t start, uint64_t end,
     }
 }
 
+/*
+ * A MIGRATE range whose owner is this context's owner comes from the
+ * device's own migration (lib/test_hmm.c dmirror_interval_invalidate):
+ * the device already knows, so it is ignored, start and end alike.
+ */
+static bool mmn_iotlb_own_migrate(MmnIotlbCtx *c,
+                                  const MmnNotifierRange *range)
+{
+    return range->event == MMN_NOTIFY_MIGRATE && c->owner &&
+           range->owner == c->owner;
+}
+
+void mmn_iotlb_ctx_set_owner(MmnIotlbCtx *c, void *owner)
+{
+    c->owner = owner;
+}
+
 /* ---- interval notifier: invalidate at range start ---- */
 
 static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
@@ -95,6 +112,9 @@ static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
                              MMN_IOTLB_INV_RELEASE :
                              MMN_IOTLB_INV_NOTIFIER_START;
 
+    if (mmn_iotlb_own_migrate(c, range)) {
+        return true;
+    }
     /*
      * We never sleep, so a non-blockable range is no different.  Every
      * event drops its range, PROTECTION_UPGRADE included (seed 004: only
@@ -127,7 +147,7 @@ static int mmn_iotlb_range_start(MmnNotifier *mn,
 {
     MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
 
-    if (range->end > range->start) {
+    if (range->end > range->start && !mmn_iotlb_own_migrate(sub->ctx, range)) {
         mmn_iotlb_block(sub->ctx, range->start, range->end - 1);
     }
     return 0;
@@ -138,7 +158,7 @@ static void mmn_iotlb_range_end(MmnNotifier *mn,
 {
     MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
 
-    if (range->end > range->start) {
+    if (range->end > range->start && !mmn_iotlb_own_migrate(sub->ctx, range)) {
         mmn_iotlb_unblock(sub->ctx, range->start, range->end - 1);
     }
 }

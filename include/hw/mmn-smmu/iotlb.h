@@ -172,6 +172,12 @@ uint64_t mmn_iotlb_entry_serial(MmnIotlbCtx *c, uint64_t va);
  * called from a notifier callback.
  */
 int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm);
+/*
+ * The context's owner cookie (Linux: the range owner a driver compares
+ * with, e.g. dmirror's mdevice).  MIGRATE ranges with this owner are
+ * ignored; NULL (the default) ignores none.
+ */
+void mmn_iotlb_ctx_set_owner(MmnIotlbCtx *c, void *owner);
 void mmn_iotlb_ctx_detach(MmnIotlbCtx *c);
 MmnMm *mmn_iotlb_ctx_mm(const MmnIotlbCtx *c);
 

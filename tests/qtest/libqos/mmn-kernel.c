@@ -371,6 +371,11 @@ void mk_cmd(MmnKernel *k, const MmnCmd *c)
 void mk_cmdq_ack(MmnKernel *k)
 {
     mk_writel(k, A_CMDQ_ERR_ACK, 1);
+    if (FIELD_EX32(mk_readl(k, A_CMDQ_ERR), CMDQ_ERR, VALID)) {
+        g_test_message("after ACK: CMDQ_ERR 0x%x PROD 0x%x CONS 0x%x",
+                       mk_readl(k, A_CMDQ_ERR), mk_readl(k, A_CMDQ_PROD),
+                       mk_readl(k, A_CMDQ_CONS));
+    }
     g_assert_false(FIELD_EX32(mk_readl(k, A_CMDQ_ERR), CMDQ_ERR, VALID));
     g_assert_false(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_STOPPED_MASK);
     g_assert_cmphex(mk_readl(k, A_CMDQ_CONS), ==, k->cmdq_prod);
@@ -384,6 +389,13 @@ void mk_cmd_expect_err(MmnKernel *k, const MmnCmd *c, uint32_t reason)
     uint32_t err = mk_readl(k, A_CMDQ_ERR);
     uint32_t cons = mk_readl(k, A_CMDQ_CONS);
 
+    if (got != reason) {
+        g_test_message("command 0x%02x flags 0x%x ctx %u arg 0x%x a0 0x%"
+                       PRIx64 " a1 0x%" PRIx64 " a2 0x%" PRIx64 " a3 0x%"
+                       PRIx64 ": reason %u, expected %u", c->opcode,
+                       c->flags, c->ctx, c->arg, c->a0, c->a1, c->a2, c->a3,
+                       got, reason);
+    }
     g_assert_cmpuint(got, ==, reason);
     g_assert_cmpuint(FIELD_EX32(err, CMDQ_ERR, INDEX) &
                      ((1u << k->cmdq_log2) - 1), ==, idx);

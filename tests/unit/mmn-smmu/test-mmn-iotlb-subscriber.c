@@ -472,6 +472,41 @@ static void test_secondary_tlbs(void)
 }
 
 /*
+ * lib/test_hmm.c dmirror_interval_invalidate(): a MIGRATE range whose
+ * owner is the mirror's own device is ignored; any other owner (or none)
+ * invalidates.  Ours: the context's owner cookie (CTX_BIND a2).
+ */
+static void test_migrate_own_owner_ignored(void)
+{
+    static int me, other;
+    MmnNotifierRange r;
+    Env e;
+
+    env_init(&e, 64);
+    mmn_iotlb_ctx_set_owner(e.c, &me);
+    map(&e, VA0, PA0, 3, RW);
+    g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
+
+    mmn_notifier_range_init_owner(&r, MMN_NOTIFY_MIGRATE,
+                                  MMN_NOTIFIER_RANGE_BLOCKABLE, e.mm,
+                                  VA0, VA0 + PG, &me);
+    g_assert_cmpint(mmn_notifier_invalidate_range_start(&r), ==, 0);
+    g_assert_nonnull(cached(&e, VA0, NULL));    /* kept */
+    g_assert_false(mmn_iotlb_va_blocked(e.c, VA0));
+    g_assert_cmpint(mmn_notifier_invalidate_range_end(&r), ==, 0);
+
+    mmn_notifier_range_init_owner(&r, MMN_NOTIFY_MIGRATE,
+                                  MMN_NOTIFIER_RANGE_BLOCKABLE, e.mm,
+                                  VA0, VA0 + PG, &other);
+    g_assert_cmpint(mmn_notifier_invalidate_range_start(&r), ==, 0);
+    g_assert_null(cached(&e, VA0, NULL));       /* dropped */
+    g_assert_true(mmn_iotlb_va_blocked(e.c, VA0));
+    g_assert_cmpint(mmn_notifier_invalidate_range_end(&r), ==, 0);
+    g_assert_false(mmn_iotlb_va_blocked(e.c, VA0));
+    env_destroy(&e);
+}
+
+/*
  * Young family.  A device access sets the shadow young bit.
  * clear_young: test and clear, no flush (entries stay).  test_young: test
  * only.  clear_flush_young: test, clear and flush: the entries go, so the
@@ -960,6 +995,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mmn-iotlb/notifier/nested-ranges", test_nested_ranges);
     g_test_add_func("/mmn-iotlb/notifier/attach-during-open-range",
                     test_attach_during_open_range);
+    g_test_add_func("/mmn-iotlb/notifier/migrate-own-owner-ignored",
+                    test_migrate_own_owner_ignored);
     g_test_add_func("/mmn-iotlb/notifier/secondary-tlbs",
                     test_secondary_tlbs);
     g_test_add_func("/mmn-iotlb/notifier/young-family", test_young_family);
