@@ -1259,26 +1259,18 @@ static void bi_queue_outside_ram(Env *e)
 {
     MmnKernel *k = e->k;
     uint32_t ctrl = mk_readl(k, A_CTRL);
-    MmnCmd c;
     uint64_t good = k->cmdq;
+    uint64_t scratch = mk_alloc(k, MMN_CMD_SIZE << k->cmdq_log2, 4096);
+    MmnCmd c = mk_cmd_init(MMN_CMD_SYNC, 0);
     uint32_t lost;
 
     /* CMDQ beyond RAM: the command cannot be read */
-    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_CMDQ_EN_MASK);
-    g_assert_false(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_EN_MASK);
-    mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)RAM_END | k->cmdq_log2);
-    mk_writel(k, A_CMDQ_BASE_HI, RAM_END >> 32);
-    mk_writel(k, A_CTRL, ctrl);
-    k->cmdq = RAM_END;     /* where the device reads; writes go nowhere */
-    c = mk_cmd_init(MMN_CMD_SYNC, 0);
+    mk_cmdq_set_base(k, RAM_END, scratch);
     g_assert_cmpuint(mk_cmd_try(k, &c), ==, MMN_CMDQ_ERR_BAD_ADDR);
+    g_assert_true(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_STOPPED_MASK);
     mk_cmdq_ack(k);
     /* CMDQ at the device's own BAR */
-    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_CMDQ_EN_MASK);
-    mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)mk_bar_addr(k) | k->cmdq_log2);
-    mk_writel(k, A_CMDQ_BASE_HI, mk_bar_addr(k) >> 32);
-    mk_writel(k, A_CTRL, ctrl);
-    k->cmdq = RAM_END;
+    mk_cmdq_set_base(k, mk_bar_addr(k), scratch);
     g_assert_cmpuint(mk_cmd_try(k, &c), ==, MMN_CMDQ_ERR_BAD_ADDR);
     mk_cmdq_ack(k);
     g_assert_cmphex(mk_readl(k, A_CTRL), ==, ctrl);
@@ -1286,20 +1278,13 @@ static void bi_queue_outside_ram(Env *e)
     mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)good | k->cmdq_log2);
     g_assert_cmphex(mk_readl(k, A_CMDQ_BASE_LO), ==,
                     (uint32_t)mk_bar_addr(k) | k->cmdq_log2);
-    /* back to RAM: PROD/CONS kept */
-    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_CMDQ_EN_MASK);
-    mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)good | k->cmdq_log2);
-    mk_writel(k, A_CMDQ_BASE_HI, good >> 32);
-    mk_writel(k, A_CTRL, ctrl);
-    k->cmdq = good;
+    /* back to RAM */
+    mk_cmdq_set_base(k, good, good);
     mk_sync(k);
 
     /* EVTQ beyond RAM: events are dropped and counted */
     lost = mk_readl(k, A_EVTQ_LOST);
-    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_EVTQ_EN_MASK);
-    mk_writel(k, A_EVTQ_BASE_LO, (uint32_t)RAM_END | k->evtq_log2);
-    mk_writel(k, A_EVTQ_BASE_HI, RAM_END >> 32);
-    mk_writel(k, A_CTRL, ctrl);
+    mk_evtq_set_base(k, RAM_END);
     {
         MmnDmaDesc d = mk_dma_desc(MMN_DMA_OP_READ, ctx_of(e), VA39, 64,
                                    e->buf, 0);
@@ -1310,6 +1295,16 @@ static void bi_queue_outside_ram(Env *e)
     g_assert_cmpuint(mk_readl(k, A_EVTQ_LOST), ==, lost + 1);
     g_assert_true(mk_readl(k, A_IRQ_STATUS) &
                   R_IRQ_STATUS_EVTQ_OVERFLOW_MASK);
+    /* the EVTQ at the BAR: same */
+    mk_evtq_set_base(k, mk_bar_addr(k));
+    {
+        MmnDmaDesc d = mk_dma_desc(MMN_DMA_OP_READ, ctx_of(e), VA39, 64,
+                                   e->buf, 0);
+
+        mk_dma_submit(k, &d, NULL);
+    }
+    g_assert_cmpuint(mk_readl(k, A_EVTQ_LOST), ==, lost + 2);
+    g_assert_cmphex(mk_readl(k, A_CTRL), ==, ctrl);
     mk_sync(k);
 }
 

@@ -15,6 +15,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "libqos/libqos-malloc.h"
@@ -140,7 +141,10 @@ static char *summarize_log(const char *log, unsigned *count)
             p = w + strlen(w);
         }
         if (g_str_has_prefix(w, "start") || g_str_has_prefix(w, "end")) {
-            unsigned ev = strtoul(p + 1, NULL, 10);
+            const char *endp;
+            unsigned long ev = ~0UL;
+
+            qemu_strtoul(p + 1, &endp, 10, &ev);
 
             key = g_strdup_printf("%.*s[%s]", (int)(p - w), w,
                                   ev < ARRAY_SIZE(event_names) ?

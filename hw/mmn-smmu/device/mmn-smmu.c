@@ -471,7 +471,8 @@ static int mmn_smmu_post_load(void *opaque, int version_id)
         s->ctx[i].bound = false;
     }
     for (i = 0; i < s->num_ctx; i++) {
-        if (bound[i] && mmn_smmu_ctx_bind(s, i, ttb[i], cfg[i], owner[i]) != 0) {
+        if (bound[i] &&
+            mmn_smmu_ctx_bind(s, i, ttb[i], cfg[i], owner[i]) != 0) {
             return -EINVAL;
         }
     }

@@ -368,14 +368,38 @@ void mk_cmd(MmnKernel *k, const MmnCmd *c)
     g_assert_cmpuint(reason, ==, 0);
 }
 
+void mk_cmdq_set_base(MmnKernel *k, uint64_t base, uint64_t drv_base)
+{
+    uint32_t ctrl = mk_readl(k, A_CTRL);
+
+    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_CMDQ_EN_MASK);
+    g_assert_false(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_EN_MASK);
+    mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)base | k->cmdq_log2);
+    mk_writel(k, A_CMDQ_BASE_HI, base >> 32);
+    /* the spec does not say what a base write does to PROD/CONS: ask */
+    k->cmdq_prod = mk_readl(k, A_CMDQ_PROD);
+    g_assert_cmphex(mk_readl(k, A_CMDQ_CONS), ==, k->cmdq_prod);
+    k->cmdq = drv_base;
+    mk_writel(k, A_CTRL, ctrl);
+    g_assert_true(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_EN_MASK);
+}
+
+void mk_evtq_set_base(MmnKernel *k, uint64_t base)
+{
+    uint32_t ctrl = mk_readl(k, A_CTRL);
+
+    mk_writel(k, A_CTRL, ctrl & ~R_CTRL_EVTQ_EN_MASK);
+    mk_writel(k, A_EVTQ_BASE_LO, (uint32_t)base | k->evtq_log2);
+    mk_writel(k, A_EVTQ_BASE_HI, base >> 32);
+    k->evtq_cons = mk_readl(k, A_EVTQ_CONS);
+    g_assert_cmphex(mk_readl(k, A_EVTQ_PROD), ==, k->evtq_cons);
+    k->evtq = base;
+    mk_writel(k, A_CTRL, ctrl);
+}
+
 void mk_cmdq_ack(MmnKernel *k)
 {
     mk_writel(k, A_CMDQ_ERR_ACK, 1);
-    if (FIELD_EX32(mk_readl(k, A_CMDQ_ERR), CMDQ_ERR, VALID)) {
-        g_test_message("after ACK: CMDQ_ERR 0x%x PROD 0x%x CONS 0x%x",
-                       mk_readl(k, A_CMDQ_ERR), mk_readl(k, A_CMDQ_PROD),
-                       mk_readl(k, A_CMDQ_CONS));
-    }
     g_assert_false(FIELD_EX32(mk_readl(k, A_CMDQ_ERR), CMDQ_ERR, VALID));
     g_assert_false(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_STOPPED_MASK);
     g_assert_cmphex(mk_readl(k, A_CMDQ_CONS), ==, k->cmdq_prod);

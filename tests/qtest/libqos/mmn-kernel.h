@@ -109,6 +109,14 @@ void mk_cmd(MmnKernel *k, const MmnCmd *c);
  * checks that the queue runs again (a SYNC goes through).
  */
 void mk_cmd_expect_err(MmnKernel *k, const MmnCmd *c, uint32_t reason);
+/*
+ * Move CMDQ to @base (the device reads there; the driver writes commands
+ * at @drv_base, e.g. the same, or scratch RAM when @base is not RAM) or
+ * EVTQ to @base: disable, program, resynchronise PROD/CONS from the
+ * registers, enable.
+ */
+void mk_cmdq_set_base(MmnKernel *k, uint64_t base, uint64_t drv_base);
+void mk_evtq_set_base(MmnKernel *k, uint64_t base);
 /* Acknowledge a pending error: CONS moves on, queue restarts. */
 void mk_cmdq_ack(MmnKernel *k);
 /* SYNC with WRITE of a fresh cookie; asserts the cookie landed. */
