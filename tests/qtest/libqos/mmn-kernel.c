@@ -376,8 +376,8 @@ void mk_cmdq_set_base(MmnKernel *k, uint64_t base, uint64_t drv_base)
     g_assert_false(mk_readl(k, A_STATUS) & R_STATUS_CMDQ_EN_MASK);
     mk_writel(k, A_CMDQ_BASE_LO, (uint32_t)base | k->cmdq_log2);
     mk_writel(k, A_CMDQ_BASE_HI, base >> 32);
-    /* the spec does not say what a base write does to PROD/CONS: ask */
-    k->cmdq_prod = mk_readl(k, A_CMDQ_PROD);
+    /* spec: disabling and writing the base keep PROD/CONS */
+    g_assert_cmphex(mk_readl(k, A_CMDQ_PROD), ==, k->cmdq_prod);
     g_assert_cmphex(mk_readl(k, A_CMDQ_CONS), ==, k->cmdq_prod);
     k->cmdq = drv_base;
     mk_writel(k, A_CTRL, ctrl);
@@ -391,8 +391,7 @@ void mk_evtq_set_base(MmnKernel *k, uint64_t base)
     mk_writel(k, A_CTRL, ctrl & ~R_CTRL_EVTQ_EN_MASK);
     mk_writel(k, A_EVTQ_BASE_LO, (uint32_t)base | k->evtq_log2);
     mk_writel(k, A_EVTQ_BASE_HI, base >> 32);
-    k->evtq_cons = mk_readl(k, A_EVTQ_CONS);
-    g_assert_cmphex(mk_readl(k, A_EVTQ_PROD), ==, k->evtq_cons);
+    g_assert_cmphex(mk_readl(k, A_EVTQ_CONS), ==, k->evtq_cons);
     k->evtq = base;
     mk_writel(k, A_CTRL, ctrl);
 }
@@ -646,6 +645,13 @@ static QTestState *mk_qts(MmnMm *mm)
 MmnMm *mk_mm_new(MmnKernel *k, MkProfile p, uint16_t ctx, unsigned va_bits,
                  uint64_t cfg_extra)
 {
+    return mk_mm_new_owner(k, p, ctx, va_bits, cfg_extra, 0);
+}
+
+MmnMm *mk_mm_new_owner(MmnKernel *k, MkProfile p, uint16_t ctx,
+                       unsigned va_bits, uint64_t cfg_extra, uint64_t owner)
+{
+    MmnCmd c = mk_cmd_init(MMN_CMD_CTX_BIND, ctx);
     MmnMm *mm = g_new0(MmnMm, 1);
     uint64_t cfg;
 
@@ -663,7 +669,10 @@ MmnMm *mk_mm_new(MmnKernel *k, MkProfile p, uint16_t ctx, unsigned va_bits,
     if (mk_profile_legacy_inv(p)) {
         cfg |= MMN_CTX_CFG_LEGACY_INV;
     }
-    mk_bind(k, ctx, mm->ttb, cfg);
+    c.a0 = mm->ttb;
+    c.a1 = cfg;
+    c.a2 = owner;
+    mk_cmd(k, &c);
     return mm;
 }
 
@@ -1564,6 +1573,9 @@ void mk_migrate(MmnMm *mm, uint64_t va, uint64_t len, uint64_t owner,
     unsigned i = 0;
 
     mk_site_start(mm, MK_SITE_MIGRATE, va, end, owner);
+    if (between) {
+        between(mm, opaque);
+    }
     /* migrate_vma_collect(): migration entries (not valid) */
     for (uint64_t a = va; a < end; a += MK_PAGE_SIZE, i++) {
         MkVma *v = mk_find_vma(mm, a);
@@ -1577,9 +1589,6 @@ void mk_migrate(MmnMm *mm, uint64_t va, uint64_t len, uint64_t owner,
         }
     }
     mk_site_flush(mm, MK_SITE_MIGRATE, va, end);
-    if (between) {
-        between(mm, opaque);
-    }
     mk_site_end(mm, MK_SITE_MIGRATE, va, end, owner);
     /* migrate_vma_pages() + finalize: copy, remove_migration_ptes() */
     i = 0;

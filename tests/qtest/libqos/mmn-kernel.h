@@ -180,10 +180,13 @@ typedef struct MmnMm MmnMm;
  * A process address space bound to context @ctx (CTX_BIND sent here).
  * @va_bits 39 or 48; @cfg_extra is OR-ed into the CTX_BIND configuration
  * (STALL, HTTU...); UNPRIV, OA_BITS 48 and, for the 6.1-era profiles,
- * LEGACY_INV are always set.
+ * LEGACY_INV are always set.  Owner cookie 0.
  */
 MmnMm *mk_mm_new(MmnKernel *k, MkProfile p, uint16_t ctx, unsigned va_bits,
                  uint64_t cfg_extra);
+/* The same with CTX_BIND a2 = @owner (the driver's owner cookie). */
+MmnMm *mk_mm_new_owner(MmnKernel *k, MkProfile p, uint16_t ctx,
+                       unsigned va_bits, uint64_t cfg_extra, uint64_t owner);
 /* Unbinds (unless @k is gone) and frees the model. */
 void mk_mm_free(MmnMm *mm);
 uint16_t mk_mm_ctx(MmnMm *mm);
@@ -255,7 +258,7 @@ void mk_release(MmnMm *mm);
 /*
  * migrate_vma_setup/pages/finalize of [va, va + len) with @owner as the
  * pgmap owner: MIGRATE range, migration entries, copy, new PTEs.
- * @between (may be NULL) runs after MN_RANGE_START, before the END.
+ * @between (may be NULL) runs right after MN_RANGE_START.
  */
 void mk_migrate(MmnMm *mm, uint64_t va, uint64_t len, uint64_t owner,
                 void (*between)(MmnMm *mm, void *opaque), void *opaque);
