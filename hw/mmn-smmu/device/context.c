@@ -14,6 +14,45 @@
 #include "mmn-smmu-internal.h"
 #include "hw/mmn-smmu/trace.h"
 
+/*
+ * The DMA engine as a subscriber (Linux: a driver's invalidate_range_start
+ * that must take a lock, like lib/test_hmm.c's mutex_trylock).  While a
+ * DMA is stalled or blocked on a page of this context, the engine "holds
+ * its lock" on that page: a non-blockable invalidation covering it fails
+ * with -EAGAIN (the caller retries later, as the OOM reaper does); a
+ * blockable one proceeds.  No end op: a subscriber that can fail start
+ * gets no end for it (mm/mmu_notifier.c).
+ */
+typedef struct MmnSmmuDmaSub {
+    MmnNotifier mn;
+    MmnSmmuCtx *ctx;
+} MmnSmmuDmaSub;
+
+static int mmn_smmu_dma_range_start(MmnNotifier *mn,
+                                    const MmnNotifierRange *range)
+{
+    MmnSmmuCtx *ctx = container_of(mn, MmnSmmuDmaSub, mn)->ctx;
+    MmnSmmuState *s = ctx->dev;
+    uint64_t page;
+
+    if (mmn_notifier_range_blockable(range) ||
+        (s->dma.state != MMN_DMA_ST_STALLED &&
+         s->dma.state != MMN_DMA_ST_BLOCKED) ||
+        &s->ctx[s->dma.desc.ctx] != ctx) {
+        return 0;
+    }
+    page = (s->dma.desc.va + s->dma.done) & ~(MMN_PAGE_SIZE - 1);
+    if (range->start < page + MMN_PAGE_SIZE && page < range->end) {
+        trace_mmn_smmu_dma_would_block(s->dma.desc.ctx, page);
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+static const MmnNotifierOps mmn_smmu_dma_mn_ops = {
+    .invalidate_range_start = mmn_smmu_dma_range_start,
+};
+
 MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx)
 {
     if (idx >= s->num_ctx || !s->ctx[idx].bound) {
@@ -29,6 +68,7 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     unsigned va_bits = cfg & 0xff;
     unsigned oa_bits = (cfg >> 8) & 0xff;
     unsigned httu = (cfg >> 16) & 3;
+    MmnSmmuDmaSub *dma_sub;
 
     if (cfg & MMN_CTX_CFG_RESERVED) {
         return MMN_CMDQ_ERR_RESERVED;
@@ -55,7 +95,14 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
                                        cfg & MMN_CTX_CFG_LEGACY_INV);
     ctx->ictx = mmn_iotlb_ctx_new(s->iotlb, idx);
     mmn_iotlb_ctx_set_owner(ctx->ictx, (void *)(uintptr_t)owner);
-    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm) != 0) {
+    ctx->dev = s;
+    dma_sub = g_new0(MmnSmmuDmaSub, 1);
+    dma_sub->ctx = ctx;
+    dma_sub->mn.ops = &mmn_smmu_dma_mn_ops;
+    ctx->dma_mn = &dma_sub->mn;
+    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm) != 0 ||
+        mmn_notifier_register(ctx->dma_mn, ctx->mm) != 0) {
+        g_free(dma_sub);
         mmn_iotlb_ctx_free(ctx->ictx);
         mmn_mm_free(ctx->mm);
         ctx->ictx = NULL;
@@ -77,6 +124,8 @@ void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx)
     trace_mmn_smmu_ctx_unbind(idx);
     /* Drops the entries and the subscriptions, then the address space. */
     mmn_iotlb_ctx_free(ctx->ictx);
+    mmn_notifier_unregister(ctx->dma_mn, ctx->mm);
+    g_free(container_of(ctx->dma_mn, MmnSmmuDmaSub, mn));
     mmn_mm_free(ctx->mm);
     memset(ctx, 0, sizeof(*ctx));
 }

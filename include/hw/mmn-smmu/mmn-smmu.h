@@ -24,6 +24,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(MmnSmmuState, MMN_SMMU)
 typedef struct MmnIotlb MmnIotlb;
 typedef struct MmnIotlbCtx MmnIotlbCtx;
 typedef struct MmnMm MmnMm;
+typedef struct MmnNotifier MmnNotifier;
+typedef struct MmnNotifierOps MmnNotifierOps;
 
 /* A context: one address space bound to a page-table root. */
 typedef struct MmnSmmuCtx {
@@ -34,6 +36,8 @@ typedef struct MmnSmmuCtx {
     MmnWalkConfig walk;     /* derived from ttb and cfg */
     MmnMm *mm;              /* the notifier layer's address space */
     MmnIotlbCtx *ictx;      /* the IOTLB's view of it (subscribed to mm) */
+    MmnNotifier *dma_mn;    /* the DMA engine's subscription to mm */
+    struct MmnSmmuState *dev;
 } MmnSmmuCtx;
 
 typedef struct MmnSmmuQueue {
