@@ -15,14 +15,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Build QEMU 10.0 (see ../shared/reference/qemu.md), cross-build the guest
-# module and pack an initramfs (guest.md).
+# module and its static test program (libc6-dev-arm64-cross) and pack an
+# initramfs (guest.md).
 PKGS_MAIN="dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
 libpixman-1-dev python3-venv python3 bzip2 xz-utils cpio gzip
-gcc-aarch64-linux-gnu make bc flex bison"
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison"
 PKGS_BPO="meson python3-pycotap"
 
 stamp="$cache/deps.stamp"
-want="v3 $PKGS_MAIN | $PKGS_BPO | arm64"
+want="v4 $PKGS_MAIN | $PKGS_BPO | arm64"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    command -v meson >/dev/null && command -v ccache >/dev/null; then
     exit 0
