@@ -67,12 +67,19 @@ while read -r f; do
     fi
 done
 
-# 4. Configure once (ccache shares objects between checkouts).
+# 4. Configure once.  QEMU's configure names the compiler explicitly, so
+#    meson's own ccache detection never applies: Debian's ccache wrapper
+#    directory first in PATH does it.  Paths relative to the build
+#    directory let checkouts share objects.
 export CCACHE_BASEDIR="$out" CCACHE_NOHASHDIR=1
+if [ -d /usr/lib/ccache ]; then
+    export PATH="/usr/lib/ccache:$PATH"
+fi
 conf_args="--target-list=aarch64-softmmu --python=/usr/bin/python3
  --disable-docs --without-default-features --without-default-devices
  --with-devices-aarch64=mmn-smmu --enable-fdt=system --disable-install-blobs
- --disable-werror --enable-trace-backends=log"
+ --disable-werror --enable-trace-backends=log
+ --cc=$(command -v cc)"
 if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.mmn-conf" 2>/dev/null)" != "$conf_args" ]; then
     echo "mmn-smmu: configuring QEMU" >&2
     rm -rf "$bld"
