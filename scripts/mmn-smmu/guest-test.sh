@@ -65,46 +65,21 @@ envfile=$("$repo/scripts/mmn-smmu/fetch-guest.sh")
 . "$envfile"
 
 # 3. initramfs: busybox, its applet links, our /init (cpio newc + gzip).
+# shellcheck source=guest-lib.sh
+. "$repo/scripts/mmn-smmu/guest-lib.sh"
 mkdir -p "$out"
-stage=$(mktemp -d "$out/initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/root"/{bin,sbin,dev,proc,sys,tmp}
-cp "$MMN_GUEST_BUSYBOX" "$stage/root/bin/busybox"
-grep -v -e '^#' -e '^$' "$repo/tests/guest/applets" | while read -r a; do
-    ln -s busybox "$stage/root/bin/$a"
-done
-install -m 755 "$repo/tests/guest/init" "$stage/root/init"
-(cd "$stage/root" && find . -mindepth 1 | LC_ALL=C sort |
-    cpio --quiet -o -H newc -R 0:0 | gzip -9n) > "$stage/initrd.gz"
-mv "$stage/initrd.gz" "$out/initrd.gz"
 initrd="$out/initrd.gz"
+mmn_guest_initramfs "$initrd" "$repo/tests/guest/init"
 
-# boot TAG LOG: boot one kernel; sets rc (QEMU's exit status, 124 on
+# boot IMAGE LOG: boot one kernel; sets rc (QEMU's exit status, 124 on
 # timeout), secs (wall time) and result (the guest's marker line or "").
 boot() {
-    local image=$1 log=$2 t0 t1
-    t0=$(date +%s%N)
-    set +e
-    timeout -k 10 "$tmo" "$qemu" -M virt -cpu cortex-a57 -m 1G -nographic \
-        -no-reboot -nic none -kernel "$image" -initrd "$initrd" \
-        -append 'console=ttyAMA0 panic=-1' "${devargs[@]}" \
-        </dev/null >"$log" 2>&1
-    rc=$?
-    set -e
-    t1=$(date +%s%N)
-    secs=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
-    result=$(tr -d '\r' < "$log" | grep -a -o 'MMN-GUEST-RESULT: .*' | tail -n 1 || true)
+    mmn_guest_boot "$qemu" "$1" "$initrd" "$2" "$tmo" "${devargs[@]}"
+    result=$(tr -d '\r' < "$2" | grep -a -o 'MMN-GUEST-RESULT: .*' | tail -n 1 || true)
 }
 
 image_of() {
-    local tag=${1//./}
-    local img="MMN_GUEST_${tag}_IMAGE" krel="MMN_GUEST_${tag}_KREL"
-    if [ -z "${!img:-}" ]; then
-        echo "guest-test.sh: unknown kernel '$1' (have: $MMN_GUEST_KERNELS)" >&2
-        exit 2
-    fi
-    IMAGE=${!img}
-    KREL=${!krel}
+    mmn_guest_image_of "$1"
 }
 
 if [ "$show" = 1 ]; then
