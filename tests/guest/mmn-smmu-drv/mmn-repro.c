@@ -57,17 +57,18 @@ static int dma(int fd, unsigned int op, void *va, void *buf, struct mmn_dma *r)
 		return -1;
 	}
 	printf("mmn-guest:   dma %s va %p: state %s done %u faults %u "
-	       "(cached %u) retries %u notifications %u check entries %u "
+	       "(events %u, from cache %u) retries %u livelock_count %u "
+	       "notifications %u check entries %u "
 	       "stale %u (readonly %u writable %u) cmd_errors %u\n",
 	       op == MMN_OP_READ ? "READ" : "WRITE", va, state_name(r->state),
-	       r->done, r->faults, r->cached_faults, r->retries,
-	       r->notifications, r->check_entries, r->check_stale,
+	       r->done, r->faults, r->fault_events, r->cached_faults,
+	       r->retries, r->livelock_count, r->notifications, r->check_entries, r->check_stale,
 	       r->check_stale_readonly, r->check_stale_writable,
 	       r->cmd_errors);
 	return 0;
 }
 
-static int run(const char *scenario, const char *kernel)
+static int run(const char *scenario, const char *kernel, int last)
 {
 	int shared = strcmp(scenario, "wp-page-reuse") != 0;
 	int dev_read = strcmp(scenario, "writable-clean-first-write") != 0;
@@ -132,7 +133,9 @@ static int run(const char *scenario, const char *kernel)
 	       wr.notifications, wr.check_stale_readonly, wr.livelock_count,
 	       data);
 	fflush(stdout);
-	close(fd);		/* MN_RELEASE + CTX_UNBIND */
+	if (last)
+		return 0;	/* exit: exit_mmap() releases, then close */
+	close(fd);		/* unregister: MN_RELEASE, then CTX_UNBIND */
 	munmap((void *)p, PAGE);
 	return 0;
 }
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&u);
 	for (i = 0; i < n; i++)
-		if (run(argc > 1 ? argv[i + 1] : all[i], u.release))
+		if (run(argc > 1 ? argv[i + 1] : all[i], u.release, i == n - 1))
 			rc = 1;
 	return rc;
 }

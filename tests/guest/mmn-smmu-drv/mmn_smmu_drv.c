@@ -288,12 +288,15 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 static void mmn_unbind(struct mmn_file *f)
 {
 	struct mmn_dev *md = f->md;
+	bool by_exit = f->released;
 
 	if (md->bound != f)
 		return;
 	/* calls ->release (MN_RELEASE) unless exit_mmap() already did */
 	mmu_notifier_unregister(&f->mn, f->mm);
 	mmn_cmd(md, MMN_CMD_CTX_UNBIND, 0, 0, 0);
+	dev_info(&md->pdev->dev, "unbound: released by %s\n",
+		 by_exit ? "exit_mmap" : "mmu_notifier_unregister");
 	f->mm = NULL;
 	md->bound = NULL;
 }
@@ -354,7 +357,7 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 	d->va = cpu_to_le64(r.va);
 	d->buf = cpu_to_le64(r.op == MMN_OP_FILL ? 0 : md->bounce_dma);
 	d->pattern = cpu_to_le32(r.pattern);
-	r.faults = r.cached_faults = r.retries = r.fault_errors = 0;
+	r.fault_events = r.cached_faults = r.retries = r.fault_errors = 0;
 	r.livelock_count = 0;
 
 	while (mmn_evt_pop(md, &e))	/* stale events of earlier runs */
@@ -372,7 +375,7 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 				r.livelock_count = le32_to_cpu(e.count);
 			if (e.type != MMN_EVT_FAULT)
 				continue;
-			r.faults++;
+			r.fault_events++;
 			if (e.flags & MMN_EVT_F_FROM_CACHE)
 				r.cached_faults++;
 			if (e.flags & MMN_EVT_F_STALLED) {
@@ -396,6 +399,7 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 	r.state = status & 0xff;
 	r.status = le32_to_cpu(d->status);
 	r.done = le32_to_cpu(d->done);
+	r.faults = le32_to_cpu(d->faults);
 	if (r.op == MMN_OP_READ && r.done &&
 	    copy_to_user(u64_to_user_ptr(r.buf), md->bounce, r.done))
 		return -EFAULT;

@@ -33,7 +33,8 @@ struct mmn_dma {
 	__u32 state;		/* final descriptor state (MMN_ST_*) */
 	__u32 status;		/* final descriptor status word */
 	__u32 done;		/* bytes transferred */
-	__u32 faults;		/* fault events the device raised */
+	__u32 faults;		/* faults the device took (descriptor) */
+	__u32 fault_events;	/* FAULT events read from the event queue */
 	__u32 cached_faults;	/* ... of them served from a cached entry */
 	__u32 retries;		/* DMA_RESUME commands sent */
 	__u32 notifications;	/* MN_SECONDARY_TLBS forwarded meanwhile */
