@@ -309,6 +309,20 @@ void mk_free(MmnKernel *k)
     g_free(k);
 }
 
+void mk_attach(MmnKernel *k, QMmnSmmu *dev)
+{
+    k->dev = dev;
+    k->qts = dev->dev.bus->qts;
+    g_assert_cmphex(mk_readl(k, A_CMDQ_BASE_LO), ==,
+                    (uint32_t)k->cmdq | k->cmdq_log2);
+    g_assert_cmphex(mk_readl(k, A_CMDQ_BASE_HI), ==, k->cmdq >> 32);
+    g_assert_cmphex(mk_readl(k, A_CMDQ_PROD), ==, k->cmdq_prod);
+    g_assert_cmphex(mk_readl(k, A_EVTQ_BASE_LO), ==,
+                    (uint32_t)k->evtq | k->evtq_log2);
+    g_assert_cmphex(mk_readl(k, A_EVTQ_BASE_HI), ==, k->evtq >> 32);
+    g_assert_cmphex(mk_readl(k, A_EVTQ_CONS), ==, k->evtq_cons);
+}
+
 MmnCmd mk_cmd_init(uint8_t opcode, uint16_t ctx)
 {
     MmnCmd c = { .opcode = opcode, .ctx = ctx };

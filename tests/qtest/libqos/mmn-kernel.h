@@ -84,6 +84,16 @@ void mk_assert_reset_state(QMmnSmmu *dev);
 MmnKernel *mk_new(QMmnSmmu *dev, QGuestAllocator *alloc,
                   unsigned cmdq_log2, unsigned evtq_log2);
 void mk_free(MmnKernel *k);
+/*
+ * Re-point @k at another view of the same device, @dev, typically the one
+ * on the destination QEMU of a migration (its QTestState is the one of
+ * @dev's bus).  Writes nothing: the rings, their indexes, the descriptor
+ * slot and the guest allocations carry over with guest RAM and the device
+ * state, and @k's allocator stays valid because guest-physical addresses
+ * do.  Asserts that the device's queue registers agree with @k's view.
+ * MmnMm objects built on @k follow it.
+ */
+void mk_attach(MmnKernel *k, QMmnSmmu *dev);
 
 /* Zeroed guest memory aligned to @align (a power of two). */
 uint64_t mk_alloc(MmnKernel *k, uint64_t size, uint64_t align);
