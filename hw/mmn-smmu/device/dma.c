@@ -109,20 +109,30 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
 }
 
 /*
- * A fault on the access at f->va.  Returns true when the descriptor is
- * parked (stalled) or finished.
+ * A fault on the access at f->va: park (stall) or finish the descriptor.
+ *
+ * Livelock detection: faults served by the same cached entry (same IOTLB
+ * serial: no invalidation removed it in between) are counted; any other
+ * fault restarts the count at 1.
  */
 static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                           bool from_cache)
 {
     MmnSmmuDma *d = &s->dma;
     MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
-    bool same = (f->va & ~(MMN_PAGE_SIZE - 1)) ==
-                (d->fault_va & ~(MMN_PAGE_SIZE - 1));
+    uint64_t serial = from_cache ?
+                      mmn_iotlb_entry_serial(ctx->ictx, f->va) : 0;
 
     d->faults++;
     s->stat_dma_faults++;
-    d->repeat = (from_cache && same && d->faults > 1) ? d->repeat + 1 : 1;
+    if (serial && serial == d->fault_serial) {
+        d->repeat++;
+    } else {
+        /* A walk that faulted and cached its leaf starts the count. */
+        d->repeat = 1;
+        d->fault_serial = from_cache ? serial :
+                          mmn_iotlb_entry_serial(ctx->ictx, f->va);
+    }
     d->fault_va = f->va;
     trace_mmn_smmu_dma_fault(d->desc.ctx, f->va, f->kind, f->level,
                              from_cache, d->repeat);
@@ -224,6 +234,7 @@ static void mmn_dma_run(MmnSmmuState *s)
         }
         d->done += n;
         d->repeat = 0;
+        d->fault_serial = 0;
     }
     mmn_dma_finish(s, MMN_DMA_ST_DONE, NULL, false);
 }

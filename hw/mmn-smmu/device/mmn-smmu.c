@@ -365,8 +365,14 @@ static void mmn_smmu_get_iotlb_invalidations(Object *obj, Visitor *v,
     if (s->iotlb) {
         mmn_iotlb_get_stats(s->iotlb, &st);
     }
+    /*
+     * Entries removed by invalidation requests (commands and notifier
+     * calls), not by replacement on fill or by unbinding a context.
+     */
     for (i = 0; i < MMN_IOTLB_INV__MAX; i++) {
-        val += st.inv_entries[i];
+        if (i != MMN_IOTLB_INV_REPLACE && i != MMN_IOTLB_INV_UNBIND) {
+            val += st.inv_entries[i];
+        }
     }
     visit_type_uint64(v, name, &val, errp);
 }
@@ -520,6 +526,7 @@ static const VMStateDescription vmstate_mmn_smmu_dma = {
         VMSTATE_UINT32(done, MmnSmmuDma),
         VMSTATE_UINT32(faults, MmnSmmuDma),
         VMSTATE_UINT32(repeat, MmnSmmuDma),
+        VMSTATE_UINT64(fault_serial, MmnSmmuDma),
         VMSTATE_UINT64(fault_va, MmnSmmuDma),
         VMSTATE_UINT32(status, MmnSmmuDma),
         VMSTATE_END_OF_LIST()

@@ -54,7 +54,8 @@ typedef struct MmnSmmuDma {
     MmnDmaDesc desc;        /* host-endian copy */
     uint32_t done;          /* bytes transferred so far */
     uint32_t faults;
-    uint32_t repeat;        /* consecutive cached faults on fault_va */
+    uint32_t repeat;        /* consecutive faults from one cached entry */
+    uint64_t fault_serial;  /* IOTLB entry behind the last cached fault */
     uint64_t fault_va;
     uint32_t status;        /* last status word */
 } MmnSmmuDma;
