@@ -69,7 +69,7 @@ static void mmn_smmu_register_nodes(void)
         .device_id = MMN_SMMU_PCI_DEVICE_ID,
     };
     QOSGraphEdgeOptions opts = {
-        .extra_device_opts = "addr=04.0",
+        .extra_device_opts = "addr=04.0,id=mmn0",
     };
 
     add_qpci_address(&opts, &addr);
