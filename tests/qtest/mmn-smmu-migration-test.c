@@ -163,11 +163,14 @@ static bool migrate_from_file(QTestState *dst, const char *uri)
     return migration_wait(dst);
 }
 
-static void snapshot_regs(QMmnSmmu *dev, uint32_t *regs)
+static size_t reg_idx(uint32_t off)
 {
     for (size_t i = 0; i < ARRAY_SIZE(migrated_regs); i++) {
-        regs[i] = qmmn_readl(dev, migrated_regs[i].off);
+        if (migrated_regs[i].off == off) {
+            return i;
+        }
     }
+    g_assert_not_reached();
 }
 
 static char *tmp_uri(char **path)
@@ -177,6 +180,26 @@ static char *tmp_uri(char **path)
     g_assert_cmpint(fd, >=, 0);
     close(fd);
     return g_strdup_printf("file:%s", *path);
+}
+
+/* Migrate @src through a file into a new destination @dst. */
+static void migrate_guest(Guest *src, Guest *dst, QGuestAllocator *alloc)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *uri = tmp_uri(&path);
+
+    migrate_to_file(src->qts, uri);
+    guest_start(dst, alloc, true);
+    g_assert_true(migrate_from_file(dst->qts, uri));
+    guest_adopt_bar(dst, src);
+    unlink(path);
+}
+
+static void snapshot_regs(QMmnSmmu *dev, uint32_t *regs)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(migrated_regs); i++) {
+        regs[i] = qmmn_readl(dev, migrated_regs[i].off);
+    }
 }
 
 /*
@@ -262,7 +285,7 @@ static void source_setup(Guest *src, QGuestAllocator *alloc, SourceState *ss)
 
     snapshot_regs(&src->dev, ss->regs);
     /* every register that can be is non-trivial here */
-    st = ss->regs[3];
+    st = ss->regs[reg_idx(A_STATUS)];
     g_assert_true(st & R_STATUS_DMA_STALLED_MASK);
     g_assert_true(st & R_STATUS_CMDQ_STOPPED_MASK);
     g_assert_cmphex(mk_readl(k, A_IRQ_STATUS), ==,
@@ -275,8 +298,6 @@ static void test_stalled_dma(void)
 {
     QGuestAllocator alloc;
     Guest src = { 0 }, dst = { 0 };
-    g_autofree char *path = NULL;
-    g_autofree char *uri = tmp_uri(&path);
     g_autofree SourceState *ss = g_new0(SourceState, 1);
     g_autofree uint8_t *got = g_malloc(FILLED_LEN);
     g_autofree uint8_t *want = g_malloc(FILLED_LEN);
@@ -294,10 +315,7 @@ static void test_stalled_dma(void)
     source_setup(&src, &alloc, ss);
     k = ss->k;
 
-    migrate_to_file(src.qts, uri);
-    guest_start(&dst, &alloc, true);
-    g_assert_true(migrate_from_file(dst.qts, uri));
-    guest_adopt_bar(&dst, &src);
+    migrate_guest(&src, &dst, &alloc);
     mk_attach(k, &dst.dev);
 
     /* Every register as on the source. */
@@ -318,7 +336,7 @@ static void test_stalled_dma(void)
     g_assert_cmpuint(qom_counter(dst.qts, "iotlb-hits"), ==, 0);
 
     /* The stopped command queue restarts on acknowledge. */
-    g_assert_cmpuint(FIELD_EX32(regs[10], CMDQ_ERR, REASON), ==,
+    g_assert_cmpuint(FIELD_EX32(regs[reg_idx(A_CMDQ_ERR)], CMDQ_ERR, REASON), ==,
                      MMN_CMDQ_ERR_OPCODE);
     mk_cmdq_ack(k);
     mk_sync(k);
@@ -398,13 +416,104 @@ static void test_stalled_dma(void)
     mk_free(k);
 
     qtest_quit(dst.qts);
-    unlink(path);
     alloc_destroy(&alloc);
+}
+
+/*
+ * The notifier layer's per-context state is part of the binding
+ * (docs/specs/mmn-smmu.rst: "Context bindings migrate").
+ */
+typedef struct NotifierEnv {
+    QGuestAllocator alloc;
+    Guest src, dst;
+    MmnKernel *k;
+    MmnMm *mm;
+    uint64_t buf;
+} NotifierEnv;
+
+static void notifier_env_start(NotifierEnv *e)
+{
+    alloc_init(&e->alloc, 0, RAM_BASE, RAM_BASE + RAM_SIZE, 4096);
+    guest_start(&e->src, &e->alloc, false);
+    mk_assert_reset_state(&e->src.dev);
+    e->k = mk_new(&e->src.dev, &e->alloc, CMDQ_LOG2, 4);
+    e->buf = mk_alloc(e->k, 0x10000, 4096);
+    e->mm = mk_mm_new(e->k, MK_LINUX_6_6, CTX_ABORT, 39, 0);
+    mk_mmap_populate(e->mm, VA_FILLED, MK_PAGE_SIZE,
+                     MK_PROT_READ | MK_PROT_WRITE, MK_MAP_PRIVATE);
+}
+
+static void notifier_env_migrate(NotifierEnv *e)
+{
+    migrate_guest(&e->src, &e->dst, &e->alloc);
+    qtest_quit(e->src.qts);
+    mk_attach(e->k, &e->dst.dev);
+}
+
+static void notifier_env_end(NotifierEnv *e)
+{
+    mk_mm_free(e->mm);
+    mk_free(e->k);
+    qtest_quit(e->dst.qts);
+    alloc_destroy(&e->alloc);
+}
+
+static uint32_t dma_read(NotifierEnv *e)
+{
+    MmnDmaDesc d = mk_dma_desc(MMN_DMA_OP_READ, CTX_ABORT, VA_FILLED, 64,
+                               e->buf, 0);
+
+    return MMN_DMA_STATUS_STATE(mk_dma_submit(e->k, &d, NULL));
+}
+
+/* MN_RELEASE holds until the context is unbound and bound again. */
+static void test_released_ctx(void)
+{
+    NotifierEnv e = { 0 };
+    MmnCmd c;
+
+    notifier_env_start(&e);
+    mk_release(e.mm);
+    g_assert_cmpuint(dma_read(&e), ==, MMN_DMA_ST_RELEASED);
+    notifier_env_migrate(&e);
+    g_assert_cmpuint(dma_read(&e), ==, MMN_DMA_ST_RELEASED);
+    /* a second release is a call after MN_RELEASE */
+    c = mk_cmd_init(MMN_CMD_MN_RELEASE, CTX_ABORT);
+    mk_cmd_expect_err(e.k, &c, MMN_CMDQ_ERR_MISUSE);
+    notifier_env_end(&e);
+}
+
+/*
+ * An invalidation opened by MN_RANGE_START stays open: the DMA it blocks
+ * stays BLOCKED, and MN_RANGE_END closes it and resumes the DMA.
+ */
+static void test_open_range(void)
+{
+    NotifierEnv e = { 0 };
+    MmnCmd c;
+
+    notifier_env_start(&e);
+    g_assert_cmpint(mk_mn_range_start(e.mm, MK_EV_CLEAR, true, VA_FILLED,
+                                      VA_FILLED + MK_PAGE_SIZE, 0), ==, 0);
+    g_assert_cmpuint(dma_read(&e), ==, MMN_DMA_ST_BLOCKED);
+    notifier_env_migrate(&e);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(mk_readl(e.k, A_DMA_STATUS)), ==,
+                     MMN_DMA_ST_BLOCKED);
+    c = mk_cmd_init(MMN_CMD_MN_RANGE_END, CTX_ABORT);
+    c.arg = MK_EV_CLEAR | MMN_CMD_RANGE_BLOCKABLE;
+    c.a0 = VA_FILLED;
+    c.a1 = VA_FILLED + MK_PAGE_SIZE;
+    g_assert_cmpuint(mk_cmd_try(e.k, &c), ==, 0);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(mk_readl(e.k, A_DMA_STATUS)), ==,
+                     MMN_DMA_ST_DONE);
+    notifier_env_end(&e);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/mmn-smmu/migration/stalled-dma", test_stalled_dma);
+    qtest_add_func("/mmn-smmu/migration/released-ctx", test_released_ctx);
+    qtest_add_func("/mmn-smmu/migration/open-range", test_open_range);
     return g_test_run();
 }
