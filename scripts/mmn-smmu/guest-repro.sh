@@ -118,17 +118,22 @@ field() {
 
 # judge K LINE: sets verdict ("" when as expected) for one row.
 judge() {
-    local k=$1 line=$2 want state faults stale data
+    local k=$1 line=$2 want state faults stale data read
     want=$(expect "$k")
     state=$(field "$line" state)
     faults=$(field "$line" faults)
     stale=$(field "$line" stale_readonly)
     data=$(field "$line" data)
+    read=$(field "$line" read)
     verdict=
-    if [ "$state" != "$want" ]; then
+    if [ "$read" != ok ] && [ "$read" != n/a ]; then
+        verdict="the device's READ gave $read"
+    elif [ "$state" != "$want" ]; then
         verdict="device $state, expected $want"
     elif [ "$want" = LIVELOCK ] && [ "${stale:-0}" -lt 1 ]; then
         verdict="LIVELOCK but the checker found no stale read-only entry"
+    elif [ "$want" = LIVELOCK ] && [ "$data" != unchanged ]; then
+        verdict="LIVELOCK but the CPU sees the page $data"
     elif [ "$want" = DONE ] && [ "$faults" != 1 ]; then
         verdict="DONE after $faults faults, expected exactly 1"
     elif [ "$want" = DONE ] && [ "$data" != ok ]; then
@@ -171,10 +176,11 @@ for k in "${kernels[@]}"; do
         else
             judge "$k" "$line"
             [ -n "$verdict" ] || [ -z "$bootfail" ] || verdict=$bootfail
-            rows+=("$(printf '%-6s %-27s %-9s %6s %7s %13s %6s  %s' "$k" "$s" \
+            rows+=("$(printf '%-6s %-27s %-9s %6s %7s %13s %6s  %-5s %s' "$k" "$s" \
                 "$(field "$line" state)" "$(field "$line" faults)" \
                 "$(field "$line" retries)" "$(field "$line" notifications)" \
-                "$(field "$line" stale_readonly)" "$(field "$line" data)")")
+                "$(field "$line" stale_readonly)" "$(field "$line" read)" \
+                "$(field "$line" data)")")
         fi
         summary="${line:+$(field "$line" state) after $(field "$line" faults) faults, $(field "$line" notifications) notifications, stale_readonly $(field "$line" stale_readonly)}"
         if [ -z "$verdict" ]; then
@@ -196,8 +202,8 @@ for k in "${kernels[@]}"; do
 done
 
 if [ "$tap" = 0 ]; then
-    printf '%-6s %-27s %-9s %6s %7s %13s %6s  %s\n' kernel scenario outcome \
-        faults retries notifications stale data
+    printf '%-6s %-27s %-9s %6s %7s %13s %6s  %-5s %s\n' kernel scenario outcome \
+        faults retries notifications stale_ro read data
     printf '%s\n' "${rows[@]}"
 fi
 note "time: total $(since "$t_all") s (qemu build $t_qemu s, fetch $t_fetch s," \

@@ -59,12 +59,14 @@ static int dma(int fd, unsigned int op, void *va, void *buf, struct mmn_dma *r)
 	printf("mmn-guest:   dma %s va %p: state %s done %u faults %u "
 	       "(events %u, from cache %u) retries %u livelock_count %u "
 	       "notifications %u check entries %u "
-	       "stale %u (readonly %u writable %u) cmd_errors %u\n",
+	       "stale %u (readonly %u writable %u) cmd_errors %u "
+	       "last notification [%#llx, %#llx)\n",
 	       op == MMN_OP_READ ? "READ" : "WRITE", va, state_name(r->state),
 	       r->done, r->faults, r->fault_events, r->cached_faults,
 	       r->retries, r->livelock_count, r->notifications, r->check_entries, r->check_stale,
 	       r->check_stale_readonly, r->check_stale_writable,
-	       r->cmd_errors);
+	       r->cmd_errors, (unsigned long long)r->last_start,
+	       (unsigned long long)r->last_end);
 	return 0;
 }
 
@@ -72,11 +74,11 @@ static int run(const char *scenario, const char *kernel, int last)
 {
 	int shared = strcmp(scenario, "wp-page-reuse") != 0;
 	int dev_read = strcmp(scenario, "writable-clean-first-write") != 0;
-	unsigned char in[PAGE], out[PAGE];
+	unsigned char in[PAGE], out[PAGE], before[PAGE];
 	struct mmn_dma rd = {}, wr;
 	struct mmn_bind b;
 	volatile unsigned char *p;
-	const char *data = "n/a";
+	const char *data, *read = "n/a";
 	int fd, i;
 
 	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
@@ -113,25 +115,30 @@ static int run(const char *scenario, const char *kernel, int last)
 			return -1;
 		}
 	}
+	memcpy(before, (void *)p, PAGE);
 	if (dev_read) {
 		if (dma(fd, MMN_OP_READ, (void *)p, in, &rd))
 			return -1;
-		if (rd.state == MMN_ST_DONE && in[0] != p[0])
-			printf("mmn-guest:   READ data differs from the CPU's\n");
+		/* the driver poisons its bounce buffer: a real copy */
+		read = rd.state != MMN_ST_DONE ? state_name(rd.state) :
+		       memcmp(in, before, PAGE) ? "MISMATCH" : "ok";
 	}
 	for (i = 0; i < PAGE; i++)
 		out[i] = (unsigned char)(i * 7 + 3);
 	if (dma(fd, MMN_OP_WRITE, (void *)p, out, &wr))
 		return -1;
+	/* what the CPU sees: the device's data, or the page untouched */
 	if (wr.state == MMN_ST_DONE)
 		data = memcmp((void *)p, out, PAGE) ? "MISMATCH" : "ok";
+	else
+		data = memcmp((void *)p, before, PAGE) ? "CHANGED" : "unchanged";
 
 	printf("MMN-GUEST-REPRO: kernel=%s scenario=%s state=%s faults=%u "
 	       "cached=%u retries=%u notifications=%u stale_readonly=%u "
-	       "livelock_count=%u data=%s\n", kernel, scenario,
+	       "livelock_count=%u read=%s data=%s\n", kernel, scenario,
 	       state_name(wr.state), wr.faults, wr.cached_faults, wr.retries,
 	       wr.notifications, wr.check_stale_readonly, wr.livelock_count,
-	       data);
+	       read, data);
 	fflush(stdout);
 	if (last)
 		return 0;	/* exit: exit_mmap() releases, then close */

@@ -153,6 +153,7 @@ struct mmn_dev {
 	struct mmn_file *bound;
 	atomic_t notifications;
 	atomic_t cmd_errors;
+	unsigned long last_start, last_end;	/* last notification */
 };
 
 struct mmn_file {
@@ -222,6 +223,8 @@ static void mmn_mn_invalidate(struct mmu_notifier *mn, struct mm_struct *mm,
 	if (end <= start)
 		return;
 	/* (0, -1UL) from flush_tlb_mm(): the device takes any alignment */
+	WRITE_ONCE(f->md->last_start, start);
+	WRITE_ONCE(f->md->last_end, end);
 	atomic_inc(&f->md->notifications);
 	mmn_cmd(f->md, MMN_CMD_MN_SECONDARY_TLBS, start, end, 0);
 }
@@ -349,6 +352,8 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 	if (r.op == MMN_OP_WRITE &&
 	    copy_from_user(md->bounce, u64_to_user_ptr(r.buf), r.len))
 		return -EFAULT;
+	if (r.op == MMN_OP_READ)
+		memset(md->bounce, 0xa5, r.len);	/* poison */
 
 	memset(d, 0, sizeof(*d));
 	d->op = r.op;
@@ -413,6 +418,8 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 	r.check_stale_writable = le32_to_cpu(chk->stale_writable);
 
 	r.notifications = atomic_read(&md->notifications) - notif0;
+	r.last_start = r.notifications ? READ_ONCE(md->last_start) : 0;
+	r.last_end = r.notifications ? READ_ONCE(md->last_end) : 0;
 	r.cmd_errors = atomic_read(&md->cmd_errors) - err0;
 	return copy_to_user(udma, &r, sizeof(r)) ? -EFAULT : 0;
 }

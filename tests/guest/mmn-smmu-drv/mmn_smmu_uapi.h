@@ -46,6 +46,8 @@ struct mmn_dma {
 	__u32 check_stale;
 	__u32 check_stale_readonly;
 	__u32 check_stale_writable;
+	__u64 last_start;	/* last notification forwarded: [start, end) */
+	__u64 last_end;
 };
 
 #define MMN_DMA_MAX	65536
