@@ -202,8 +202,10 @@ fetch_headers() {
     # 2. scripts and tools link to ../../lib/$kbuild: the installed one.
     mkdir -p "$root/usr/lib"
     ln -sfn "/usr/lib/$kbuild" "$root/usr/lib/$kbuild"
-    [ -f "$K_KDIR/Module.symvers" ] && [ -e "$K_KDIR/scripts/" ] ||
-        { err="linux-headers-$K_KREL is not a usable kbuild tree"; return 1; }
+    if [ ! -f "$K_KDIR/Module.symvers" ] || [ ! -e "$K_KDIR/scripts/" ]; then
+        err="linux-headers-$K_KREL is not a usable kbuild tree"
+        return 1
+    fi
     rm -f "$root/.mmn-unpacked"
     touch "$root/.mmn-unpacked"
     echo "mmn-smmu: guest headers: $K_KDIR" >&2

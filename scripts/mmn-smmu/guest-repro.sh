@@ -75,7 +75,7 @@ t=$(now)
 envfile=$("$repo/scripts/mmn-smmu/fetch-guest.sh")
 # shellcheck disable=SC1090
 . "$envfile"
-# shellcheck source=guest-lib.sh
+# shellcheck source=scripts/mmn-smmu/guest-lib.sh
 . "$repo/scripts/mmn-smmu/guest-lib.sh"
 t_fetch=$(since "$t")
 

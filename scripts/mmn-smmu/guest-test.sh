@@ -65,7 +65,7 @@ envfile=$("$repo/scripts/mmn-smmu/fetch-guest.sh")
 . "$envfile"
 
 # 3. initramfs: busybox, its applet links, our /init (cpio newc + gzip).
-# shellcheck source=guest-lib.sh
+# shellcheck source=scripts/mmn-smmu/guest-lib.sh
 . "$repo/scripts/mmn-smmu/guest-lib.sh"
 mkdir -p "$out"
 initrd="$out/initrd.gz"
