@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154
+# (sets rc, secs, IMAGE, KREL, KDIR for its caller; uses the caller's $repo)
 # Shared by the guest scripts (guest-test.sh, guest-repro.sh); sourced,
 # not run.  Needs $repo (the checkout) and, from fetch-guest.sh's env file,
 # $MMN_GUEST_BUSYBOX.
