@@ -336,7 +336,8 @@ static void test_stalled_dma(void)
     g_assert_cmpuint(qom_counter(dst.qts, "iotlb-hits"), ==, 0);
 
     /* The stopped command queue restarts on acknowledge. */
-    g_assert_cmpuint(FIELD_EX32(regs[reg_idx(A_CMDQ_ERR)], CMDQ_ERR, REASON), ==,
+    st = regs[reg_idx(A_CMDQ_ERR)];
+    g_assert_cmpuint(FIELD_EX32(st, CMDQ_ERR, REASON), ==,
                      MMN_CMDQ_ERR_OPCODE);
     mk_cmdq_ack(k);
     mk_sync(k);
