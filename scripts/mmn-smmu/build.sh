@@ -25,12 +25,15 @@ mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
 
-# 1. Per-checkout copy of the pristine tree (once).
-if [ ! -f "$src/.mmn-pristine" ] || [ "$(cat "$src/.mmn-pristine")" != "$pristine" ]; then
+# 1. Per-checkout copy of the pristine tree (once).  It is identified by
+#    the verified version and checksums (or the path of an MMN_QEMU_SRC
+#    tree), so another download cache with the same source keeps it.
+ident=$(cat "$pristine/.mmn-verified" 2>/dev/null || echo "$pristine")
+if [ ! -f "$src/.mmn-pristine" ] || [ "$(cat "$src/.mmn-pristine")" != "$ident" ]; then
     echo "mmn-smmu: copying QEMU source tree" >&2
     rm -rf "$src" "$bld"
     cp -a "$pristine" "$src.tmp"
-    echo "$pristine" > "$src.tmp/.mmn-pristine"
+    echo "$ident" > "$src.tmp/.mmn-pristine"
     mv "$src.tmp" "$src"
 fi
 
@@ -96,6 +99,7 @@ fi
 # 5. Build.
 if [ $# -eq 0 ]; then
     set -- qemu-system-aarch64 tests/qtest/qos-test \
-        tests/qtest/mmn-smmu-repro mmn-smmu-tests
+        tests/qtest/mmn-smmu-repro tests/qtest/mmn-smmu-migration-test \
+        mmn-smmu-tests
 fi
 ninja -C "$bld" "$@"

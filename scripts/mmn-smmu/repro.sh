@@ -6,8 +6,8 @@
 # upgrade-notify (seed 004) and linux-6.6 kernel profiles, one table row
 # per run.  Exits 0 when every outcome is the expected one.
 #
-# Options: --json (machine-readable rows), --guest (also boot a real Debian
-# arm64 guest with the device and show what it enumerates).
+# Options: --json (machine-readable rows), --guest (also run the bug on
+# real Debian arm64 guests, 6.1 and 6.12, with the guest SVA driver).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=${MMN_BUILD:-$repo/build}
@@ -28,6 +28,6 @@ rc=0
 QTEST_QEMU_BINARY="$bld/qemu-system-aarch64" \
     "$bld/tests/qtest/mmn-smmu-repro" $json || rc=$?
 if [ "$guest" = 1 ]; then
-    "$repo/scripts/mmn-smmu/guest-show.sh" >&2 || rc=1
+    "$repo/scripts/mmn-smmu/guest-repro.sh" || rc=1
 fi
 exit $rc

@@ -93,6 +93,17 @@ for s in $suites; do
     run_tap "qtest-$(basename "$s")" 600 "$qos" --tap -k -p "$s"
 done
 
+# Migration (vmstate) qtests, one QEMU pair per test.
+mig="$bld/tests/qtest/mmn-smmu-migration-test"
+for t in $("$mig" -l 2>/dev/null | grep '^/'); do
+    run_tap "migration-$(basename "$t")" 300 "$mig" --tap -k -p "$t"
+done
+if ! "$mig" -l 2>/dev/null | grep -q '^/'; then
+    echo "== migration: no test found"
+    failed=$((failed + 1))
+    failures+=("migration-missing")
+fi
+
 # Tier 3: the reproduction report must reach its expected outcomes.
 # shellcheck disable=SC2016
 run_tap report 300 bash -c 'echo 1..1; "$1"
@@ -100,15 +111,11 @@ run_tap report 300 bash -c 'echo 1..1; "$1"
     else echo "not ok 1 - reproduction report: unexpected outcome"; fi' \
     _ "$bld/tests/qtest/mmn-smmu-repro"
 
-# Tier 4: real Debian arm64 guests.
+# Tier 4: real Debian arm64 guests (6.1 and 6.12): enumeration, then the
+# bug with a real SVA-style driver subscribing a real process mm.
 if [ "$guest" = 1 ]; then
-    if [ -x "$repo/scripts/mmn-smmu/guest-test.sh" ]; then
-        run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh"
-    else
-        echo "== guest: scripts/mmn-smmu/guest-test.sh missing"
-        failed=$((failed + 1))
-        failures+=("guest-missing")
-    fi
+    run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh"
+    run_tap guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap
 else
     echo "== guest: skipped (--no-guest)"
     skipped=$((skipped + 1))

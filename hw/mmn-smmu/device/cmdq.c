@@ -278,9 +278,21 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
             .owner = (void *)(uintptr_t)c->a2,
         };
         if (c->opcode == MMN_CMD_MN_RANGE_START) {
+            if (ctx->nr_open == MMN_SMMU_MAX_OPEN_RANGES) {
+                qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: ctx %u: more than "
+                              "%d notifier ranges open\n", c->ctx,
+                              MMN_SMMU_MAX_OPEN_RANGES);
+                return MMN_CMDQ_ERR_MISUSE;
+            }
             ret = mmn_notifier_invalidate_range_start(&range);
             if (ret != 0 && ret != -EAGAIN) {
                 return MMN_CMDQ_ERR_MISUSE;
+            }
+            if (ret == 0) {
+                ctx->open[ctx->nr_open++] = (MmnSmmuOpenRange) {
+                    .start = c->a0, .end = c->a1, .owner = c->a2,
+                    .arg = c->arg,
+                };
             }
             mmn_put_result(s, c->a3, ret);
             return 0;
@@ -293,6 +305,8 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (ret) {
             return MMN_CMDQ_ERR_MISUSE;
         }
+        mmn_smmu_ctx_forget_range(ctx, c->a0, c->a1, c->a2,
+                                  c->arg & ~MMN_CMD_RANGE_ONLY_END);
         mmn_smmu_dma_kick(s);
         return 0;
 
@@ -354,6 +368,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (mmn_notifier_release(ctx->mm)) {
             return MMN_CMDQ_ERR_MISUSE;
         }
+        ctx->released = true;
         mmn_smmu_dma_kick(s);
         return 0;
 

@@ -114,6 +114,74 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     return 0;
 }
 
+/* MN_RANGE_END matched an open range: it is closed. */
+void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, uint64_t start, uint64_t end,
+                               uint64_t owner, uint32_t arg)
+{
+    uint32_t i;
+
+    for (i = 0; i < ctx->nr_open; i++) {
+        MmnSmmuOpenRange *r = &ctx->open[i];
+
+        if (r->start == start && r->end == end && r->owner == owner &&
+            r->arg == arg) {
+            ctx->open[i] = ctx->open[--ctx->nr_open];
+            return;
+        }
+    }
+}
+
+/*
+ * After migration: bind context @idx again from its migrated binding and
+ * replay what the notifier layer knew, the release and the open ranges,
+ * so that the guest kernel's next command finds the state it left.
+ */
+int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx)
+{
+    MmnSmmuCtx *ctx = &s->ctx[idx];
+    MmnSmmuOpenRange open[MMN_SMMU_MAX_OPEN_RANGES];
+    uint32_t nr_open = ctx->nr_open, i;
+    bool released = ctx->released;
+
+    if (nr_open > MMN_SMMU_MAX_OPEN_RANGES) {
+        return -EINVAL;
+    }
+    memcpy(open, ctx->open, sizeof(open));
+    ctx->bound = false;
+    ctx->released = false;
+    ctx->nr_open = 0;
+    if (mmn_smmu_ctx_bind(s, idx, ctx->ttb, ctx->cfg, ctx->owner) != 0) {
+        return -EINVAL;
+    }
+    for (i = 0; i < nr_open; i++) {
+        MmnNotifierRange range = {
+            .mm = ctx->mm,
+            .start = open[i].start,
+            .end = open[i].end,
+            .flags = (open[i].arg & MMN_CMD_RANGE_BLOCKABLE) ?
+                     MMN_NOTIFIER_RANGE_BLOCKABLE : 0,
+            .event = open[i].arg & MMN_CMD_RANGE_EVENT_MASK,
+            .owner = (void *)(uintptr_t)open[i].owner,
+        };
+
+        if (range.end <= range.start || range.event >= MMN_NOTIFY__MAX) {
+            return -EINVAL;
+        }
+        /* The DMA engine is idle during restore: nothing fails it. */
+        if (mmn_notifier_invalidate_range_start(&range) != 0) {
+            return -EINVAL;
+        }
+        ctx->open[ctx->nr_open++] = open[i];
+    }
+    if (released) {
+        if (mmn_notifier_release(ctx->mm) != 0) {
+            return -EINVAL;
+        }
+        ctx->released = true;
+    }
+    return 0;
+}
+
 void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx)
 {
     MmnSmmuCtx *ctx = &s->ctx[idx];

@@ -460,32 +460,40 @@ static void mmn_smmu_reset(DeviceState *dev)
     mmn_smmu_irq_update(s, false);
 }
 
-/* Contexts migrate as bindings; the IOTLB starts empty on the destination. */
+/*
+ * Contexts migrate as bindings, with their release and open notifier
+ * ranges replayed into a fresh notifier layer; the IOTLB starts empty on
+ * the destination.  A stream that does not fit this device is refused.
+ */
 static int mmn_smmu_post_load(void *opaque, int version_id)
 {
     MmnSmmuState *s = opaque;
-    uint64_t ttb[MMN_SMMU_MAX_CTX], cfg[MMN_SMMU_MAX_CTX];
-    uint64_t owner[MMN_SMMU_MAX_CTX];
-    bool bound[MMN_SMMU_MAX_CTX];
+    uint8_t dma_state = s->dma.state;
     unsigned i;
 
-    for (i = 0; i < MMN_SMMU_MAX_CTX; i++) {
-        bound[i] = s->ctx[i].bound;
-        ttb[i] = s->ctx[i].ttb;
-        cfg[i] = s->ctx[i].cfg;
-        owner[i] = s->ctx[i].owner;
-        s->ctx[i].bound = false;
-    }
-    for (i = 0; i < s->num_ctx; i++) {
-        if (bound[i] &&
-            mmn_smmu_ctx_bind(s, i, ttb[i], cfg[i], owner[i]) != 0) {
-            return -EINVAL;
-        }
-    }
     if (s->cmdq.log2size > MMN_CMDQ_MAX_LOG2 ||
         s->evtq.log2size > MMN_EVTQ_MAX_LOG2) {
         return -EINVAL;
     }
+    s->dma.state = MMN_DMA_ST_IDLE;
+    for (i = 0; i < MMN_SMMU_MAX_CTX; i++) {
+        if (!s->ctx[i].bound) {
+            continue;
+        }
+        if (i >= s->num_ctx || mmn_smmu_ctx_restore(s, i) != 0) {
+            return -EINVAL;
+        }
+    }
+    if (dma_state != MMN_DMA_ST_IDLE) {
+        if ((dma_state != MMN_DMA_ST_STALLED &&
+             dma_state != MMN_DMA_ST_BLOCKED) ||
+            !mmn_smmu_ctx_get(s, s->dma.desc.ctx) ||
+            s->dma.desc.len > MMN_DMA_MAX_LEN ||
+            s->dma.done >= s->dma.desc.len) {
+            return -EINVAL;
+        }
+    }
+    s->dma.state = dma_state;
     return 0;
 }
 
@@ -502,6 +510,19 @@ static const VMStateDescription vmstate_mmn_smmu_queue = {
     },
 };
 
+static const VMStateDescription vmstate_mmn_smmu_open_range = {
+    .name = "mmn-smmu-open-range",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(start, MmnSmmuOpenRange),
+        VMSTATE_UINT64(end, MmnSmmuOpenRange),
+        VMSTATE_UINT64(owner, MmnSmmuOpenRange),
+        VMSTATE_UINT32(arg, MmnSmmuOpenRange),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_mmn_smmu_ctx = {
     .name = "mmn-smmu-ctx",
     .version_id = 1,
@@ -511,6 +532,10 @@ static const VMStateDescription vmstate_mmn_smmu_ctx = {
         VMSTATE_UINT64(ttb, MmnSmmuCtx),
         VMSTATE_UINT64(cfg, MmnSmmuCtx),
         VMSTATE_UINT64(owner, MmnSmmuCtx),
+        VMSTATE_BOOL(released, MmnSmmuCtx),
+        VMSTATE_UINT32(nr_open, MmnSmmuCtx),
+        VMSTATE_STRUCT_ARRAY(open, MmnSmmuCtx, MMN_SMMU_MAX_OPEN_RANGES, 1,
+                             vmstate_mmn_smmu_open_range, MmnSmmuOpenRange),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -20,6 +20,16 @@
 OBJECT_DECLARE_SIMPLE_TYPE(MmnSmmuState, MMN_SMMU)
 
 #define MMN_SMMU_MAX_CTX 16
+/* Notifier ranges a context may have open at once (start without end). */
+#define MMN_SMMU_MAX_OPEN_RANGES 32
+
+/* An open MN_RANGE_START, kept so that it survives migration. */
+typedef struct MmnSmmuOpenRange {
+    uint64_t start;
+    uint64_t end;
+    uint64_t owner;
+    uint32_t arg;           /* event | BLOCKABLE, as in the command */
+} MmnSmmuOpenRange;
 
 typedef struct MmnIotlb MmnIotlb;
 typedef struct MmnIotlbCtx MmnIotlbCtx;
@@ -33,6 +43,9 @@ typedef struct MmnSmmuCtx {
     uint64_t ttb;
     uint64_t cfg;           /* CTX_BIND configuration word */
     uint64_t owner;         /* CTX_BIND owner cookie (MIGRATE events) */
+    bool released;          /* MN_RELEASE delivered */
+    uint32_t nr_open;
+    MmnSmmuOpenRange open[MMN_SMMU_MAX_OPEN_RANGES];
     MmnWalkConfig walk;     /* derived from ttb and cfg */
     MmnMm *mm;              /* the notifier layer's address space */
     MmnIotlbCtx *ictx;      /* the IOTLB's view of it (subscribed to mm) */
