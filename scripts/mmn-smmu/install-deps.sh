@@ -16,14 +16,15 @@ fi
 
 # Build QEMU 10.0 (see ../shared/reference/qemu.md), cross-build the guest
 # module and its static test program (libc6-dev-arm64-cross) and pack an
-# initramfs (guest.md).
+# initramfs (guest.md); check the rst docs (python3-docutils).
 PKGS_MAIN="dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
 libpixman-1-dev python3-venv python3 bzip2 xz-utils cpio gzip
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison"
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison
+python3-docutils"
 PKGS_BPO="meson python3-pycotap"
 
 stamp="$cache/deps.stamp"
-want="v4 $PKGS_MAIN | $PKGS_BPO | arm64"
+want="v5 $PKGS_MAIN | $PKGS_BPO | arm64"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    command -v meson >/dev/null && command -v ccache >/dev/null; then
     exit 0

@@ -104,6 +104,9 @@ if ! "$mig" -l 2>/dev/null | grep -q '^/'; then
     failures+=("migration-missing")
 fi
 
+# The device documentation must be valid reStructuredText.
+run_tap docs 60 /usr/bin/python3 "$repo/scripts/mmn-smmu/check-docs.py"
+
 # Tier 3: the reproduction report must reach its expected outcomes.
 # shellcheck disable=SC2016
 run_tap report 300 bash -c 'echo 1..1; "$1"
