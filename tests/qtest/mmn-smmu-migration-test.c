@@ -53,24 +53,16 @@ typedef struct Guest {
     QMmnSmmu dev;
 } Guest;
 
-static const struct {
-    uint32_t off;
-    const char *name;
-} migrated_regs[] = {
-    { A_ID, "ID" }, { A_NUM_CTX, "NUM_CTX" },
-    { A_CTRL, "CTRL" }, { A_STATUS, "STATUS" },
-    { A_IRQ_STATUS, "IRQ_STATUS" }, { A_IRQ_ENABLE, "IRQ_ENABLE" },
-    { A_CMDQ_BASE_LO, "CMDQ_BASE_LO" }, { A_CMDQ_BASE_HI, "CMDQ_BASE_HI" },
-    { A_CMDQ_PROD, "CMDQ_PROD" }, { A_CMDQ_CONS, "CMDQ_CONS" },
-    { A_CMDQ_ERR, "CMDQ_ERR" },
-    { A_EVTQ_BASE_LO, "EVTQ_BASE_LO" }, { A_EVTQ_BASE_HI, "EVTQ_BASE_HI" },
-    { A_EVTQ_PROD, "EVTQ_PROD" }, { A_EVTQ_CONS, "EVTQ_CONS" },
-    { A_EVTQ_LOST, "EVTQ_LOST" },
-    { A_DMA_DESC_LO, "DMA_DESC_LO" }, { A_DMA_DESC_HI, "DMA_DESC_HI" },
-    { A_DMA_STATUS, "DMA_STATUS" },
-    { A_DMA_FAULT_VA_LO, "DMA_FAULT_VA_LO" },
-    { A_DMA_FAULT_VA_HI, "DMA_FAULT_VA_HI" },
-};
+/* What must survive migration: the state registers, and the identity. */
+#define NR_REGS (MK_NR_STATE_REGS + 2)
+
+static MkReg migrated_reg(size_t i)
+{
+    static const MkReg ident[] = { { A_ID, "ID" }, { A_NUM_CTX, "NUM_CTX" } };
+
+    return i < MK_NR_STATE_REGS ? mk_state_regs[i] :
+                                  ident[i - MK_NR_STATE_REGS];
+}
 
 static QPCIAddress mmn_addr = {
     .devfn = QPCI_DEVFN(4, 0),
@@ -165,8 +157,8 @@ static bool migrate_from_file(QTestState *dst, const char *uri)
 
 static size_t reg_idx(uint32_t off)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(migrated_regs); i++) {
-        if (migrated_regs[i].off == off) {
+    for (size_t i = 0; i < NR_REGS; i++) {
+        if (migrated_reg(i).off == off) {
             return i;
         }
     }
@@ -197,8 +189,8 @@ static void migrate_guest(Guest *src, Guest *dst, QGuestAllocator *alloc)
 
 static void snapshot_regs(QMmnSmmu *dev, uint32_t *regs)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(migrated_regs); i++) {
-        regs[i] = qmmn_readl(dev, migrated_regs[i].off);
+    for (size_t i = 0; i < NR_REGS; i++) {
+        regs[i] = qmmn_readl(dev, migrated_reg(i).off);
     }
 }
 
@@ -212,7 +204,7 @@ typedef struct SourceState {
     MmnMm *mm_abort;        /* CTX_ABORT: no STALL, faults complete */
     uint64_t buf;           /* bounce buffer */
     uint8_t data[STALL_LEN];
-    uint32_t regs[ARRAY_SIZE(migrated_regs)];
+    uint32_t regs[NR_REGS];
 } SourceState;
 
 static void source_setup(Guest *src, QGuestAllocator *alloc, SourceState *ss)
@@ -301,7 +293,7 @@ static void test_stalled_dma(void)
     g_autofree SourceState *ss = g_new0(SourceState, 1);
     g_autofree uint8_t *got = g_malloc(FILLED_LEN);
     g_autofree uint8_t *want = g_malloc(FILLED_LEN);
-    uint32_t regs[ARRAY_SIZE(migrated_regs)];
+    uint32_t regs[NR_REGS];
     MmnKernel *k, *k2;
     MmnDmaDesc d, out;
     MmnCheckReport rep;
@@ -320,10 +312,10 @@ static void test_stalled_dma(void)
 
     /* Every register as on the source. */
     snapshot_regs(&dst.dev, regs);
-    for (size_t i = 0; i < ARRAY_SIZE(migrated_regs); i++) {
+    for (size_t i = 0; i < NR_REGS; i++) {
         if (regs[i] != ss->regs[i]) {
             g_test_message("%s: source 0x%x, destination 0x%x",
-                           migrated_regs[i].name, ss->regs[i], regs[i]);
+                           migrated_reg(i).name, ss->regs[i], regs[i]);
         }
         g_assert_cmphex(regs[i], ==, ss->regs[i]);
     }

@@ -224,33 +224,30 @@ uint64_t mk_bar_addr(MmnKernel *k)
     return k->dev->bar.addr;
 }
 
+const MkReg mk_state_regs[MK_NR_STATE_REGS] = {
+    { A_CTRL, "CTRL" }, { A_STATUS, "STATUS" },
+    { A_IRQ_STATUS, "IRQ_STATUS" }, { A_IRQ_ENABLE, "IRQ_ENABLE" },
+    { A_CMDQ_BASE_LO, "CMDQ_BASE_LO" }, { A_CMDQ_BASE_HI, "CMDQ_BASE_HI" },
+    { A_CMDQ_PROD, "CMDQ_PROD" }, { A_CMDQ_CONS, "CMDQ_CONS" },
+    { A_CMDQ_ERR, "CMDQ_ERR" },
+    { A_EVTQ_BASE_LO, "EVTQ_BASE_LO" }, { A_EVTQ_BASE_HI, "EVTQ_BASE_HI" },
+    { A_EVTQ_PROD, "EVTQ_PROD" }, { A_EVTQ_CONS, "EVTQ_CONS" },
+    { A_EVTQ_LOST, "EVTQ_LOST" },
+    { A_DMA_DESC_LO, "DMA_DESC_LO" }, { A_DMA_DESC_HI, "DMA_DESC_HI" },
+    { A_DMA_STATUS, "DMA_STATUS" },
+    { A_DMA_FAULT_VA_LO, "DMA_FAULT_VA_LO" },
+    { A_DMA_FAULT_VA_HI, "DMA_FAULT_VA_HI" },
+};
+
 void mk_assert_reset_state(QMmnSmmu *dev)
 {
-    static const struct {
-        uint32_t off;
-        const char *name;
-    } zero_regs[] = {
-        { A_CTRL, "CTRL" }, { A_STATUS, "STATUS" },
-        { A_IRQ_STATUS, "IRQ_STATUS" }, { A_IRQ_ENABLE, "IRQ_ENABLE" },
-        { A_CMDQ_BASE_LO, "CMDQ_BASE_LO" }, { A_CMDQ_BASE_HI, "CMDQ_BASE_HI" },
-        { A_CMDQ_PROD, "CMDQ_PROD" }, { A_CMDQ_CONS, "CMDQ_CONS" },
-        { A_CMDQ_ERR, "CMDQ_ERR" },
-        { A_EVTQ_BASE_LO, "EVTQ_BASE_LO" }, { A_EVTQ_BASE_HI, "EVTQ_BASE_HI" },
-        { A_EVTQ_PROD, "EVTQ_PROD" }, { A_EVTQ_CONS, "EVTQ_CONS" },
-        { A_EVTQ_LOST, "EVTQ_LOST" },
-        { A_DMA_DESC_LO, "DMA_DESC_LO" }, { A_DMA_DESC_HI, "DMA_DESC_HI" },
-        { A_DMA_STATUS, "DMA_STATUS" },
-        { A_DMA_FAULT_VA_LO, "DMA_FAULT_VA_LO" },
-        { A_DMA_FAULT_VA_HI, "DMA_FAULT_VA_HI" },
-    };
-
     g_assert_cmphex(qmmn_readl(dev, A_ID), ==, MMN_SMMU_ID_VALUE);
-    for (size_t i = 0; i < ARRAY_SIZE(zero_regs); i++) {
-        uint32_t v = qmmn_readl(dev, zero_regs[i].off);
+    for (size_t i = 0; i < MK_NR_STATE_REGS; i++) {
+        uint32_t v = qmmn_readl(dev, mk_state_regs[i].off);
 
         if (v) {
             g_test_message("register %s = 0x%x after reset",
-                           zero_regs[i].name, v);
+                           mk_state_regs[i].name, v);
         }
         g_assert_cmphex(v, ==, 0);
     }

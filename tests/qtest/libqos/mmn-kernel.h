@@ -74,6 +74,14 @@ typedef struct MmnKernel {
     uint64_t nr_cmds;               /* commands accepted */
 } MmnKernel;
 
+/* Every guest-visible state register (all read 0 after reset). */
+typedef struct MkReg {
+    uint32_t off;
+    const char *name;
+} MkReg;
+#define MK_NR_STATE_REGS 19
+extern const MkReg mk_state_regs[MK_NR_STATE_REGS];
+
 /* Assert that every register has its reset value. */
 void mk_assert_reset_state(QMmnSmmu *dev);
 
