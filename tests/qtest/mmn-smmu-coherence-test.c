@@ -1473,6 +1473,44 @@ static void bi_msi_not_configured(Env *e)
 }
 
 /* a doorbell while a descriptor is stalled is ignored */
+/*
+ * CTX_UNBIND of the context a DMA is blocked on (an invalidation is open
+ * and will never end for it): the DMA completes ABORTED, the engine is
+ * free again.  A second context shares the mm's tables.
+ */
+static void bi_unbind_while_blocked(Env *e)
+{
+    const uint16_t ctx2 = 3;
+    uint64_t va = VA39 + 0xa00000;
+    MmnDmaDesc d;
+    uint32_t st;
+    MmnCmd c;
+
+    mk_mmap_populate(e->mm, va, MK_PAGE_SIZE, MK_PROT_READ | MK_PROT_WRITE,
+                     MK_MAP_PRIVATE);
+    mk_bind(e->k, ctx2, mk_mm_ttb(e->mm),
+            MMN_CTX_CFG_VA_BITS(39) | MMN_CTX_CFG_OA_BITS(48) |
+            MMN_CTX_CFG_UNPRIV | STALL);
+    c = mk_cmd_init(MMN_CMD_MN_RANGE_START, ctx2);
+    c.arg = MK_EV_CLEAR | MMN_CMD_RANGE_BLOCKABLE;
+    c.a0 = va;
+    c.a1 = va + MK_PAGE_SIZE;
+    mk_cmd(e->k, &c);
+    d = mk_dma_desc(MMN_DMA_OP_READ, ctx2, va, 64, e->buf, 0);
+    st = mk_dma_submit(e->k, &d, NULL);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_BLOCKED);
+    g_assert_true(mk_readl(e->k, A_STATUS) & R_STATUS_DMA_BUSY_MASK);
+
+    mk_unbind(e->k, ctx2);
+    st = mk_readl(e->k, A_DMA_STATUS);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_ABORTED);
+    g_assert_false(mk_readl(e->k, A_STATUS) & R_STATUS_DMA_BUSY_MASK);
+    mk_dma_read_desc(e->k, &d);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(d.status), ==, MMN_DMA_ST_ABORTED);
+    /* the engine takes new work on the remaining context */
+    dev_read_ok(e, va, 64);
+}
+
 static void bi_doorbell_while_stalled(Env *e)
 {
     MmnDmaDesc d = mk_dma_desc(MMN_DMA_OP_READ, ctx_of(e), VA39, 64,
@@ -1541,6 +1579,7 @@ static const Scenario bad_inputs[] = {
     { "recursive-table", bi_recursive_table, ANY, 39, 0 },
     { "msi-not-configured", bi_msi_not_configured, ANY, 39, 0 },
     { "doorbell-while-stalled", bi_doorbell_while_stalled, ANY, 39, STALL },
+    { "unbind-while-blocked", bi_unbind_while_blocked, ANY, 39, STALL },
     { "hugetlb-fill-max-len", sc_hugetlb_fill_max, ANY, 39, STALL },
 };
 

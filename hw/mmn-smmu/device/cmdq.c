@@ -231,7 +231,8 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         return mmn_smmu_ctx_bind(s, c->ctx, c->a0, c->a1, c->a2);
 
     case MMN_CMD_CTX_UNBIND:
-        if (mmn_smmu_dma_stalled(s) && s->dma.desc.ctx == c->ctx) {
+        /* A DMA stalled or blocked on this context cannot go on. */
+        if (s->dma.state != MMN_DMA_ST_IDLE && s->dma.desc.ctx == c->ctx) {
             mmn_smmu_dma_abort(s);
         }
         mmn_smmu_ctx_unbind(s, c->ctx);
