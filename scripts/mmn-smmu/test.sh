@@ -104,6 +104,10 @@ if ! "$mig" -l 2>/dev/null | grep -q '^/'; then
     failures+=("migration-missing")
 fi
 
+# Robustness: random guest input gets defined errors (fixed seed; set
+# MMN_FUZZ_SEED / MMN_FUZZ_ITERS to explore).
+run_tap robustness 300 "$bld/tests/qtest/mmn-smmu-robustness-test" --tap -k
+
 # The device documentation must be valid reStructuredText.
 run_tap docs 60 /usr/bin/python3 "$repo/scripts/mmn-smmu/check-docs.py"
 
