@@ -93,6 +93,13 @@ static void queue_set_base(MmnSmmuState *s, MmnSmmuQueue *q, bool hi,
             log2 = log2 ? max_log2 : 1;
         }
         q->log2size = log2;
+        /*
+         * PROD and CONS are [LOG2SIZE:0]: a smaller ring keeps the low
+         * bits, else a CONS the driver can never write stays out of reach
+         * of PROD and the queue never reads as empty.
+         */
+        q->prod &= (2u << log2) - 1;
+        q->cons &= (2u << log2) - 1;
         q->base = deposit64(q->base, 0, 32,
                             val & ~((1u << align_bits) - 1));
     } else {
