@@ -1567,11 +1567,16 @@ static void reestablish_reinit(Fuzz *f)
     qmmn_writel(&f->dev, A_CMDQ_BASE_HI, k->cmdq >> 32);
     qmmn_writel(&f->dev, A_EVTQ_BASE_LO, (uint32_t)k->evtq | k->evtq_log2);
     qmmn_writel(&f->dev, A_EVTQ_BASE_HI, k->evtq >> 32);
+    /* empty both rings: indexes are [LOG2SIZE:0] of the new size */
     k->cmdq_prod = qmmn_readl(&f->dev, A_CMDQ_CONS);
+    g_assert_cmphex(k->cmdq_prod, <=, qmask(k->cmdq_log2));
     qmmn_writel(&f->dev, A_CMDQ_PROD, k->cmdq_prod);
+    g_assert_cmphex(qmmn_readl(&f->dev, A_CMDQ_PROD), ==, k->cmdq_prod);
     prod = qmmn_readl(&f->dev, A_EVTQ_PROD);
+    g_assert_cmphex(prod, <=, qmask(k->evtq_log2));
     k->evtq_cons = prod;
     qmmn_writel(&f->dev, A_EVTQ_CONS, prod);
+    g_assert_cmphex(qmmn_readl(&f->dev, A_EVTQ_CONS), ==, prod);
     qmmn_writel(&f->dev, A_IRQ_STATUS, 0x1f);
     qmmn_writel(&f->dev, A_CTRL, R_CTRL_CMDQ_EN_MASK | R_CTRL_EVTQ_EN_MASK |
                 R_CTRL_DMA_EN_MASK);
