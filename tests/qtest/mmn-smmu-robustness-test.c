@@ -58,6 +58,8 @@
 #define ARENA_BASE      (RAM_END - (32ULL << 20))
 #define SENT_SIZE       (ARENA_BASE - SENT_BASE)
 #define ECAM_BASE       0x3f000000ULL   /* virt: PCIe ECAM, below RAM */
+/* Not RAM, but the sentinel if an address were truncated to 32 bits. */
+#define SENT_ALIAS      ((1ULL << 32) + SENT_BASE + (64ULL << 20))
 
 /* Arena: page tables of the DMA contexts, then data. */
 #define TBL_PAGES       64          /* per context */
@@ -224,6 +226,7 @@ static uint64_t pool_addr(Fuzz *f, uint64_t len, uint64_t align)
             UINT64_MAX, UINT64_MAX - 63, 1ULL << 63, 1ULL << 48,
             (1ULL << 48) - 64, 0xfffffffffffff000ULL, 0x100000000ULL,
             RAM_END + (1ULL << 32), 0x0000800000000000ULL,
+            SENT_ALIAS, SENT_ALIAS + (3ULL << 40),
         };
         return huge[rnd(f, ARRAY_SIZE(huge))] & ~(align - 1);
     }
@@ -240,7 +243,7 @@ static uint64_t pool_oa(Fuzz *f)
     static const unsigned w[] = { 72, 8, 5, 5, 3, 4, 3 };
     static const uint64_t huge[] = {
         0x0000fffffffff000ULL, 0x0000800000000000ULL, 0x100000000ULL,
-        RAM_END + (1ULL << 32),
+        RAM_END + (1ULL << 32), SENT_ALIAS,
     };
 
     switch (pick_weighted(f, w, ARRAY_SIZE(w))) {
@@ -1482,8 +1485,11 @@ static void rnd_mmio_chaos(Fuzz *f)
     case A_EVTQ_BASE_HI:
     case A_DMA_DESC_LO:
     case A_DMA_DESC_HI:
-        a = pool_addr(f, PAGE, off == A_DMA_DESC_LO && chance(f, 80) ?
-                      64 : 1);
+        do {
+            a = pool_addr(f, PAGE, off == A_DMA_DESC_LO && chance(f, 80) ?
+                          64 : 1);
+            /* either half may pair with the other register's old half */
+        } while ((uint32_t)a >= RAM_BASE && (uint32_t)a < ARENA_BASE);
         if (a >> 32 && a >> 32 != UINT32_MAX && chance(f, 50)) {
             a = (uint32_t)a;    /* keep the low half in RAM or MMIO */
         }
