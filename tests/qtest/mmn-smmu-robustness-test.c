@@ -69,7 +69,6 @@
 
 #define PAGE            0x1000ULL
 #define GIB             (1ULL << 30)
-#define MIB2            (2ULL << 20)
 /* DMA VA offset inside its 1 GiB region (see the top comment). */
 #define VA_OFF_MIN      0x1e000000ULL
 #define VA_OFF_MAX      0x1fe00000ULL
@@ -1043,7 +1042,7 @@ static uint64_t rnd_dma_va(Fuzz *f, unsigned va_bits, uint32_t len)
     if (va_bits <= 30) {
         /* no level 1: blocks are 2 MiB at most */
         va = rnd64(f) % (1ULL << va_bits);
-        return va_bits >= 21 && va + len > (1ULL << va_bits) ?
+        return va + len > (1ULL << va_bits) ?
                (1ULL << va_bits) - MIN(len, 1ULL << va_bits) : va;
     }
     va = (rnd64(f) % (1ULL << (va_bits - 30))) << 30;
@@ -1751,7 +1750,8 @@ static const TestCfg tests[] = {
         .weight = { [ACT_CMD] = 90, [ACT_MMIO] = 10 },
         .round = 400,
     }, {
-        .idx = 1, .name = "dma", .props = ",livelock-threshold=4,iotlb-capacity=16",
+        .idx = 1, .name = "dma",
+        .props = ",livelock-threshold=4,iotlb-capacity=16",
         .weight = { [ACT_CMD] = 15, [ACT_DMA] = 80, [ACT_MMIO] = 5 },
         .round = 300,
     }, {
