@@ -87,6 +87,7 @@
 
 #define MAX_DMA_ROUNDS  48          /* resumes/unblocks per descriptor */
 #define ID_EVERY        16          /* steps between liveness probes */
+#define CHAOS_STEPS     40          /* at most, before the next re-init */
 
 enum { ACT_CMD, ACT_DMA, ACT_MMIO, ACT_CHAOS, NR_ACTS };
 
@@ -1677,7 +1678,7 @@ static void fuzz_run(gconstpointer data)
     const TestCfg *cfg = data;
     Fuzz *f = g_new0(Fuzz, 1);
     gint64 t0 = g_get_monotonic_time();
-    unsigned since_round = 0;
+    unsigned since_round = 0, chaos_left = 0;
 
     fuzz_start(f, cfg, cfg->idx);
     sentinel_fill(f);
@@ -1704,14 +1705,19 @@ static void fuzz_run(gconstpointer data)
             }
             break;
         case ACT_CHAOS:
-            f->chaos = true;
+            if (!f->chaos) {
+                f->chaos = true;
+                chaos_left = 1 + rnd(f, CHAOS_STEPS);
+            }
             rnd_mmio_chaos(f);
             break;
         }
         if (f->steps % ID_EVERY == 0) {
             check_alive(f);
         }
-        if (cfg->round && ++since_round >= cfg->round) {
+        if ((f->chaos && !--chaos_left) ||
+            (cfg->round && ++since_round >= cfg->round)) {
+            /* back to a known state: by reset, or as a driver would */
             since_round = 0;
             check_alive(f);
             if (f->chaos || chance(f, 50)) {
@@ -1758,7 +1764,7 @@ static const TestCfg tests[] = {
         .idx = 2, .name = "mmio", .props = ",num-ctx=4",
         .weight = { [ACT_CMD] = 30, [ACT_DMA] = 20, [ACT_MMIO] = 40,
                     [ACT_CHAOS] = 10 },
-        .round = 60,
+        .round = 100,
     }, {
         .idx = 3, .name = "mixed", .props = ",num-ctx=16,iotlb-capacity=64",
         .weight = { [ACT_CMD] = 50, [ACT_DMA] = 35, [ACT_MMIO] = 13,
