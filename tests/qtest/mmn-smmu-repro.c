@@ -33,12 +33,15 @@
 #define CTX             1
 
 typedef enum Outcome {
-    HEALED,
-    LIVELOCK,
+    HEALED,         /* one fault, then the write completes */
+    LIVELOCK,       /* faults from the stale entry until the detector */
+    NOFAULT,        /* the write completes without any fault */
     OTHER,
 } Outcome;
 
-static const char *const outcome_names[] = { "healed", "livelock", "other" };
+static const char *const outcome_names[] = {
+    "healed", "livelock", "no-fault", "other"
+};
 
 typedef struct Scenario {
     const char *name;
@@ -50,6 +53,7 @@ typedef struct Scenario {
     bool fork;              /* fork + child exit: write-protected, reused */
     bool read_first;        /* device reads first: read-only entry cached */
     bool cpu_hw_dirty;      /* the CPU dirties the PTE in hardware */
+    bool smmu_hd;           /* the SMMU has HTTU (HA+HD) for the context */
     Outcome expect[MK_NR_PROFILES];
 } Scenario;
 
@@ -63,23 +67,31 @@ typedef struct Scenario {
  */
 static const Scenario scenarios[] = {
     { "writable-clean", "shared page, device read then write",
-      0x400000, 0x40, false, true, false, true, false,
+      0x400000, 0x40, false, true, false, true, false, false,
       { LIVELOCK, HEALED, HEALED } },
     { "writable-clean-first-write", "shared page, first access a write",
-      0x480000, 0, false, true, false, false, false,
+      0x480000, 0, false, true, false, false, false, false,
       { LIVELOCK, HEALED, HEALED } },
     { "wp-page-reuse", "private page after fork, child exited",
-      0x500000, 0, false, false, true, true, false,
+      0x500000, 0, false, false, true, true, false, false,
       { LIVELOCK, LIVELOCK, HEALED } },
     { "hugetlb-writable-clean", "2 MiB shared hugetlb block",
-      0x40000000, 0x5000, true, true, false, true, false,
+      0x40000000, 0x5000, true, true, false, true, false, false,
       { LIVELOCK, HEALED, HEALED } },
     { "hugetlb-wp-reuse", "2 MiB private hugetlb after fork",
-      0x40400000, 0x1ff000, true, false, true, true, false,
+      0x40400000, 0x1ff000, true, false, true, true, false, false,
       { LIVELOCK, HEALED, HEALED } },
     { "cpu-hw-dirty", "CPU dirtied the PTE in hardware (DBM)",
-      0x580000, 0, false, true, false, true, true,
+      0x580000, 0, false, true, false, true, true, false,
       { LIVELOCK, HEALED, HEALED } },
+    /*
+     * Control: an SMMU with hardware dirty-state management writes the
+     * DBM entry dirty itself (re-walk + compare-and-swap): no fault, no
+     * notification needed, in every profile.
+     */
+    { "writable-clean-smmu-httu", "as writable-clean, SMMU with HTTU HD",
+      0x600000, 0x40, false, true, false, true, false, true,
+      { NOFAULT, NOFAULT, NOFAULT } },
 };
 
 typedef struct Row {
@@ -174,7 +186,9 @@ static char *summarize_log(const char *log, unsigned *count)
 static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
                     MkProfile p, Row *row, uint64_t buf)
 {
-    MmnMm *mm = mk_mm_new(k, p, CTX, 39, MMN_CTX_CFG_STALL);
+    MmnMm *mm = mk_mm_new(k, p, CTX, 39, MMN_CTX_CFG_STALL |
+                          (sc->smmu_hd ?
+                           MMN_CTX_CFG_HTTU(MMN_CTX_HTTU_HAHD) : 0));
     uint64_t va = VA39 + sc->va;
     uint64_t len = sc->huge ? MK_HPAGE_SIZE : MK_PAGE_SIZE;
     uint64_t at = va + sc->fault_off;
@@ -218,7 +232,8 @@ static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
     row->faults = qom_counter(qts, "dma-faults") - faults0;
     row->cached_faults = qom_counter(qts, "cached-faults") - cached0;
     row->retries = r.retries;
-    row->outcome = r.state == MMN_DMA_ST_DONE ? HEALED :
+    row->outcome = r.state == MMN_DMA_ST_DONE && row->faults == 0 ? NOFAULT :
+                   r.state == MMN_DMA_ST_DONE ? HEALED :
                    r.state == MMN_DMA_ST_LIVELOCK ? LIVELOCK : OTHER;
     row->stale = rep.stale;
     row->stale_readonly = rep.stale_readonly;
@@ -233,6 +248,9 @@ static bool row_ok(const Row *r)
     }
     if (r->outcome == HEALED) {
         return r->faults == 1 && r->retries == 1 && r->stale == 0;
+    }
+    if (r->outcome == NOFAULT) {
+        return r->stale == 0;
     }
     return r->stale_readonly >= 1;
 }
