@@ -402,26 +402,6 @@ static void check_running(Fuzz *f)
 /* ---------------------------------------------------------------- */
 /* Commands                                                          */
 
-static void cmd_encode(const MmnCmd *c, uint8_t *b)
-{
-    b[0] = c->opcode;
-    b[1] = c->flags;
-    stw_le_p(b + 2, c->ctx);
-    stl_le_p(b + 4, c->arg);
-    stq_le_p(b + 8, c->a0);
-    stq_le_p(b + 16, c->a1);
-    stq_le_p(b + 24, c->a2);
-    stq_le_p(b + 32, c->a3);
-    for (int i = 0; i < 3; i++) {
-        stq_le_p(b + 40 + 8 * i, c->reserved[i]);
-    }
-}
-
-static uint32_t qmask(unsigned log2)
-{
-    return (2u << log2) - 1;
-}
-
 /* What the spec lets each opcode use (docs/specs/mmn-smmu.rst). */
 enum { U_CTX = 1, U_ARG = 2, U_A0 = 4, U_A1 = 8, U_A2 = 16, U_A3 = 32 };
 
@@ -629,13 +609,9 @@ static uint32_t fz_cmd(Fuzz *f, const MmnCmd *c)
     MmnKernel *k = f->k;
     uint32_t slot = k->cmdq_prod & ((1u << k->cmdq_log2) - 1);
     int predicted = f->chaos ? -1 : cmd_predict(f, c);
-    uint8_t b[MMN_CMD_SIZE];
     uint32_t cons, err, reason;
 
-    cmd_encode(c, b);
-    qtest_memwrite(f->qts, k->cmdq + slot * MMN_CMD_SIZE, b, sizeof(b));
-    k->cmdq_prod = (k->cmdq_prod + 1) & qmask(k->cmdq_log2);
-    qmmn_writel(&f->dev, A_CMDQ_PROD, k->cmdq_prod);
+    mk_cmd_post(k, c);
     cons = qmmn_readl(&f->dev, A_CMDQ_CONS);
     err = qmmn_readl(&f->dev, A_CMDQ_ERR);
     reason = FIELD_EX32(err, CMDQ_ERR, VALID) ?
@@ -648,7 +624,7 @@ static uint32_t fz_cmd(Fuzz *f, const MmnCmd *c)
             qmmn_writel(&f->dev, A_CMDQ_ERR_ACK, 1);
         }
         k->cmdq_prod = qmmn_readl(&f->dev, A_CMDQ_PROD) &
-                       qmask(k->cmdq_log2);
+                       mk_qmask(k->cmdq_log2);
         f->cmd_err[reason]++;
         return reason;
     }
@@ -676,7 +652,7 @@ static uint32_t fz_cmd(Fuzz *f, const MmnCmd *c)
     g_assert_cmpuint(reason, >=, 1);
     g_assert_cmpuint(reason, <=, 8);
     g_assert_cmpuint(FIELD_EX32(err, CMDQ_ERR, INDEX), ==, slot);
-    g_assert_cmphex(cons, ==, (k->cmdq_prod - 1) & qmask(k->cmdq_log2));
+    g_assert_cmphex(cons, ==, (k->cmdq_prod - 1) & mk_qmask(k->cmdq_log2));
     g_assert_true(qmmn_readl(&f->dev, A_STATUS) &
                   R_STATUS_CMDQ_STOPPED_MASK);
     g_assert_true(qmmn_readl(&f->dev, A_IRQ_STATUS) &
@@ -884,12 +860,12 @@ static void drain_events(Fuzz *f)
     if (f->chaos) {
         /* our view of the ring may be stale: just catch up */
         k->evtq_cons = qmmn_readl(&f->dev, A_EVTQ_PROD) &
-                       qmask(k->evtq_log2);
+                       mk_qmask(k->evtq_log2);
         qmmn_writel(&f->dev, A_EVTQ_CONS, k->evtq_cons);
         return;
     }
     g_assert_cmpuint(((qmmn_readl(&f->dev, A_EVTQ_PROD) - k->evtq_cons) &
-                      qmask(k->evtq_log2)), <=, 1u << k->evtq_log2);
+                      mk_qmask(k->evtq_log2)), <=, 1u << k->evtq_log2);
     while (mk_evt_pop(k, &e)) {
         bool ok = (e.type == MMN_EVT_FAULT || e.type == MMN_EVT_LIVELOCK) &&
                   e.kind >= 1 && e.kind <= 6 && e.level <= 3 &&
@@ -1575,11 +1551,11 @@ static void reestablish_reinit(Fuzz *f)
     qmmn_writel(&f->dev, A_EVTQ_BASE_HI, k->evtq >> 32);
     /* empty both rings: indexes are [LOG2SIZE:0] of the new size */
     k->cmdq_prod = qmmn_readl(&f->dev, A_CMDQ_CONS);
-    g_assert_cmphex(k->cmdq_prod, <=, qmask(k->cmdq_log2));
+    g_assert_cmphex(k->cmdq_prod, <=, mk_qmask(k->cmdq_log2));
     qmmn_writel(&f->dev, A_CMDQ_PROD, k->cmdq_prod);
     g_assert_cmphex(qmmn_readl(&f->dev, A_CMDQ_PROD), ==, k->cmdq_prod);
     prod = qmmn_readl(&f->dev, A_EVTQ_PROD);
-    g_assert_cmphex(prod, <=, qmask(k->evtq_log2));
+    g_assert_cmphex(prod, <=, mk_qmask(k->evtq_log2));
     k->evtq_cons = prod;
     qmmn_writel(&f->dev, A_EVTQ_CONS, prod);
     g_assert_cmphex(qmmn_readl(&f->dev, A_EVTQ_CONS), ==, prod);

@@ -326,7 +326,7 @@ MmnCmd mk_cmd_init(uint8_t opcode, uint16_t ctx)
     return c;
 }
 
-static void mk_cmd_encode(const MmnCmd *c, uint8_t *b)
+void mk_cmd_encode(const MmnCmd *c, uint8_t *b)
 {
     memset(b, 0, MMN_CMD_SIZE);
     b[0] = c->opcode;
@@ -342,21 +342,27 @@ static void mk_cmd_encode(const MmnCmd *c, uint8_t *b)
     }
 }
 
-static uint32_t mk_qmask(unsigned log2)
+uint32_t mk_qmask(unsigned log2)
 {
     return (2u << log2) - 1;        /* index + wrap bit */
 }
 
-uint32_t mk_cmd_try(MmnKernel *k, const MmnCmd *c)
+void mk_cmd_post(MmnKernel *k, const MmnCmd *c)
 {
     uint8_t b[MMN_CMD_SIZE];
     uint32_t slot = k->cmdq_prod & ((1u << k->cmdq_log2) - 1);
-    uint32_t cons, err;
 
     mk_cmd_encode(c, b);
     qtest_memwrite(k->qts, k->cmdq + slot * MMN_CMD_SIZE, b, sizeof(b));
     k->cmdq_prod = (k->cmdq_prod + 1) & mk_qmask(k->cmdq_log2);
     mk_writel(k, A_CMDQ_PROD, k->cmdq_prod);
+}
+
+uint32_t mk_cmd_try(MmnKernel *k, const MmnCmd *c)
+{
+    uint32_t cons, err;
+
+    mk_cmd_post(k, c);
     cons = mk_readl(k, A_CMDQ_CONS);
     err = mk_readl(k, A_CMDQ_ERR);
     if (FIELD_EX32(err, CMDQ_ERR, VALID)) {

@@ -113,6 +113,12 @@ uint64_t mk_bar_addr(MmnKernel *k);
 
 /* Commands */
 MmnCmd mk_cmd_init(uint8_t opcode, uint16_t ctx);
+/* The 64-byte little-endian encoding of @c (MMN_CMD_SIZE bytes at @b). */
+void mk_cmd_encode(const MmnCmd *c, uint8_t *b);
+/* Index mask of a ring of 2^log2 entries: index bits plus the wrap bit. */
+uint32_t mk_qmask(unsigned log2);
+/* Write @c at PROD and ring the doorbell; checks nothing. */
+void mk_cmd_post(MmnKernel *k, const MmnCmd *c);
 /*
  * Write @c at PROD and bump PROD.  Returns 0 when the device consumed it
  * (CONS == PROD, no CMDQ_ERR), else the CMDQ_ERR reason, with the error
