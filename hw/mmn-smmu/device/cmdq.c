@@ -190,6 +190,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
 {
     int uses = mmn_cmd_uses(c->opcode);
     MmnSmmuCtx *ctx = NULL;
+    MmnSmmuOpenRange open_range;
     MmnNotifierRange range;
     MmnCheckReport report;
     int ret;
@@ -269,15 +270,11 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (c->opcode == MMN_CMD_MN_RANGE_START && !mmn_result_ok(s, c->a3)) {
             return MMN_CMDQ_ERR_BAD_ADDR;
         }
-        range = (MmnNotifierRange) {
-            .mm = ctx->mm,
-            .start = c->a0,
-            .end = c->a1,
-            .flags = (c->arg & MMN_CMD_RANGE_BLOCKABLE) ?
-                     MMN_NOTIFIER_RANGE_BLOCKABLE : 0,
-            .event = c->arg & MMN_CMD_RANGE_EVENT_MASK,
-            .owner = (void *)(uintptr_t)c->a2,
+        open_range = (MmnSmmuOpenRange) {
+            .start = c->a0, .end = c->a1, .owner = c->a2,
+            .arg = c->arg & ~MMN_CMD_RANGE_ONLY_END,
         };
+        range = mmn_smmu_ctx_range(ctx, &open_range);
         if (c->opcode == MMN_CMD_MN_RANGE_START) {
             if (ctx->nr_open == MMN_SMMU_MAX_OPEN_RANGES) {
                 qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: ctx %u: more than "
@@ -290,10 +287,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
                 return MMN_CMDQ_ERR_MISUSE;
             }
             if (ret == 0) {
-                ctx->open[ctx->nr_open++] = (MmnSmmuOpenRange) {
-                    .start = c->a0, .end = c->a1, .owner = c->a2,
-                    .arg = c->arg,
-                };
+                ctx->open[ctx->nr_open++] = open_range;
             }
             mmn_put_result(s, c->a3, ret);
             return 0;
@@ -306,8 +300,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (ret) {
             return MMN_CMDQ_ERR_MISUSE;
         }
-        mmn_smmu_ctx_forget_range(ctx, c->a0, c->a1, c->a2,
-                                  c->arg & ~MMN_CMD_RANGE_ONLY_END);
+        mmn_smmu_ctx_forget_range(ctx, &open_range);
         mmn_smmu_dma_kick(s);
         return 0;
 

@@ -114,17 +114,31 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     return 0;
 }
 
+/* The notifier layer's range for an MN_RANGE_START/END of @ctx. */
+MmnNotifierRange mmn_smmu_ctx_range(MmnSmmuCtx *ctx,
+                                    const MmnSmmuOpenRange *r)
+{
+    return (MmnNotifierRange) {
+        .mm = ctx->mm,
+        .start = r->start,
+        .end = r->end,
+        .flags = (r->arg & MMN_CMD_RANGE_BLOCKABLE) ?
+                 MMN_NOTIFIER_RANGE_BLOCKABLE : 0,
+        .event = r->arg & MMN_CMD_RANGE_EVENT_MASK,
+        .owner = (void *)(uintptr_t)r->owner,
+    };
+}
+
 /* MN_RANGE_END matched an open range: it is closed. */
-void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, uint64_t start, uint64_t end,
-                               uint64_t owner, uint32_t arg)
+void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, const MmnSmmuOpenRange *r)
 {
     uint32_t i;
 
     for (i = 0; i < ctx->nr_open; i++) {
-        MmnSmmuOpenRange *r = &ctx->open[i];
+        const MmnSmmuOpenRange *o = &ctx->open[i];
 
-        if (r->start == start && r->end == end && r->owner == owner &&
-            r->arg == arg) {
+        if (o->start == r->start && o->end == r->end &&
+            o->owner == r->owner && o->arg == r->arg) {
             ctx->open[i] = ctx->open[--ctx->nr_open];
             return;
         }
@@ -154,15 +168,7 @@ int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx)
         return -EINVAL;
     }
     for (i = 0; i < nr_open; i++) {
-        MmnNotifierRange range = {
-            .mm = ctx->mm,
-            .start = open[i].start,
-            .end = open[i].end,
-            .flags = (open[i].arg & MMN_CMD_RANGE_BLOCKABLE) ?
-                     MMN_NOTIFIER_RANGE_BLOCKABLE : 0,
-            .event = open[i].arg & MMN_CMD_RANGE_EVENT_MASK,
-            .owner = (void *)(uintptr_t)open[i].owner,
-        };
+        MmnNotifierRange range = mmn_smmu_ctx_range(ctx, &open[i]);
 
         if (range.end <= range.start || range.event >= MMN_NOTIFY__MAX) {
             return -EINVAL;

@@ -52,8 +52,10 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
 void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx);
 void mmn_smmu_ctx_unbind_all(MmnSmmuState *s);
 MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx);
-void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, uint64_t start, uint64_t end,
-                               uint64_t owner, uint32_t arg);
+typedef struct MmnNotifierRange MmnNotifierRange;
+MmnNotifierRange mmn_smmu_ctx_range(MmnSmmuCtx *ctx,
+                                    const MmnSmmuOpenRange *r);
+void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, const MmnSmmuOpenRange *r);
 int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx);
 
 /* dma.c */
