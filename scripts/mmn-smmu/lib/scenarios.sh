@@ -1,0 +1,306 @@
+# shellcheck shell=bash
+# The guest scenario programs: building them, and what a host script needs
+# to run and judge them.  Sourced, not run (needs bash; set -euo pipefail
+# in the caller is fine).  The C side of the contract is at the top of
+# tests/guest/lib/mmn-scenario.h; this is the host side.
+#
+# Layout
+#   tests/guest/lib/mmn-scenario.[ch]   the library (documented header)
+#   tests/guest/scenarios/NAME.c        one scenario program per file
+#   tests/guest/scenarios/expected.tsv  expected outcome per case
+#   tests/guest/scenario-init           the guest's /init
+#
+# Functions
+#   mmn_scenarios_build OUTDIR [SRC.c...]
+#       Cross-build each scenario (default: every tests/guest/scenarios/*.c)
+#       statically for aarch64 into OUTDIR/NAME, against the library and
+#       Linux's kselftest_harness.h (mmn_scenarios_headers).  Compiler
+#       output goes to stderr; returns non-zero with one paragraph when a
+#       scenario does not compile.
+#   mmn_scenarios_headers
+#       Prints the folder holding kselftest_harness.h and kselftest.h, taken
+#       once from Debian's linux-source-6.12 package into the cache.
+#   mmn_scenarios_pack INITRD KO SCENARIO_DIR [MODULE_DIR]
+#       Pack an initramfs (mmn_guest_initramfs from guest-lib.sh, which the
+#       caller must have sourced): scenario-init as /init, KO as
+#       /mmn_smmu_drv.ko, every program of SCENARIO_DIR as /scenarios/NAME,
+#       and the modules of MODULE_DIR (mmn_scenarios_modules) as /modules/.
+#   mmn_scenarios_modules IMAGE_ROOT KREL OUTDIR
+#       Copy, uncompressed, the modules the scenario disk needs (virtio-pci
+#       where it is a module, virtio_blk, ext4 and their dependencies,
+#       from the image package's /lib/modules/KREL) into OUTDIR, with
+#       OUTDIR/order listing them in load order.
+#   mmn_scenarios_disk IMAGE
+#       Build the scenario disk: a 64 MiB ext4 image (mke2fs -d) holding
+#       the files the file-backed scenarios map.
+#   mmn_scenarios_qemu_args IMAGE
+#       Prints the QEMU arguments that attach the disk (one a line).
+#   mmn_scenarios_expect CASE KLINE DIRTY
+#       Prints the expected.tsv row (tab-separated) for a case on kernel
+#       line KLINE (6.1, 6.12) and dirty class (sw, hw); fails if none.
+#   mmn_scenarios_judge ROW
+#       Judges one MMN-GUEST-REPRO row against expected.tsv; prints nothing
+#       and succeeds when it matches, else prints why and fails.
+#
+# Guest side (scenario-init): kernel command line "mmn.shell=1" gives an
+# interactive busybox sh (the scenarios in /scenarios, on PATH) instead of
+# running them; "mmn.only=NAME[,NAME...]" runs only those programs.  Each
+# program's TAP and rows go to the console; the run ends with one
+#   MMN-GUEST-RESULT: PASS <n> programs, <r> rows
+#   MMN-GUEST-RESULT: FAIL <reason>
+# line (FAIL on a kernel WARNING/BUG/Oops, a command the device rejected,
+# a program that exited non-zero), then the guest powers off.
+# Row format and expected.tsv columns: see tests/guest/lib/mmn-scenario.h.
+
+_mmn_scen_repo() {
+    if [ -n "${repo:-}" ]; then
+        echo "$repo"
+    else
+        (cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+    fi
+}
+
+_mmn_scen_fail() {
+    echo "mmn-smmu scenarios: $*" >&2
+    return 1
+}
+
+mmn_scenarios_headers() {
+    local cache dir ver deb sudo="" d
+    cache=${MMN_CACHE:-$HOME/.cache/mmn-smmu}/kselftest
+    for d in "$cache"/*/; do
+        if [ -f "$d/kselftest_harness.h" ] && [ -f "$d/kselftest.h" ]; then
+            echo "${d%/}"
+            return 0
+        fi
+    done
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    ver=$(apt-cache madison linux-source-6.12 2>/dev/null | awk -F' *[|] *' 'NR == 1 {print $2}')
+    if [ -z "$ver" ]; then
+        $sudo apt-get update -qq >/dev/null 2>&1 || true
+        ver=$(apt-cache madison linux-source-6.12 2>/dev/null | awk -F' *[|] *' 'NR == 1 {print $2}')
+    fi
+    [ -n "$ver" ] || _mmn_scen_fail "cannot find Debian's linux-source-6.12" \
+        "package with apt-cache. The scenarios are built against Linux's own" \
+        "tools/testing/selftests/kselftest_harness.h, taken from that package" \
+        "(bookworm-security). Check 'apt-cache madison linux-source-6.12'" \
+        "after 'apt-get update' and run the build again." || return 1
+    dir="$cache/$ver"
+    mkdir -p "$cache/debs"
+    deb=$(find "$cache/debs" -maxdepth 1 -name "linux-source-6.12_*${ver##*:}_all.deb" | head -n 1)
+    if [ -z "$deb" ]; then
+        echo "mmn-smmu: downloading linux-source-6.12=$ver (for kselftest_harness.h)" >&2
+        (cd "$cache/debs" && apt-get download -q "linux-source-6.12=$ver" >/dev/null 2>&1) ||
+            { _mmn_scen_fail "could not download linux-source-6.12=$ver with" \
+                "'apt-get download'; the scenarios need its" \
+                "tools/testing/selftests/kselftest_harness.h. Check the apt" \
+                "sources and network, then run the build again."; return 1; }
+        deb=$(find "$cache/debs" -maxdepth 1 -name 'linux-source-6.12_*_all.deb' | head -n 1)
+        [ -n "$deb" ] || { _mmn_scen_fail "apt-get download left no linux-source-6.12 package"; return 1; }
+    fi
+    rm -rf "$dir.tmp"
+    mkdir -p "$dir.tmp"
+    # Only the two headers: stream the source tarball out of the package.
+    dpkg-deb --fsys-tarfile "$deb" |
+        tar -xO --wildcards './usr/src/linux-source-6.12.tar.*' |
+        xz -dc |
+        tar -x -C "$dir.tmp" --strip-components=4 --wildcards \
+            '*/tools/testing/selftests/kselftest_harness.h' \
+            '*/tools/testing/selftests/kselftest.h' ||
+        { rm -rf "$dir.tmp"; _mmn_scen_fail "could not extract" \
+            "kselftest_harness.h from $deb"; return 1; }
+    if [ ! -f "$dir.tmp/kselftest_harness.h" ] || [ ! -f "$dir.tmp/kselftest.h" ]; then
+        rm -rf "$dir.tmp"
+        _mmn_scen_fail "$deb has no tools/testing/selftests/kselftest_harness.h"
+        return 1
+    fi
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+    rm -f "$deb"
+    echo "$dir"
+}
+
+mmn_scenarios_build() {
+    local out=${1:-} r lib drv hdr cc=aarch64-linux-gnu-gcc src name failed=()
+    local -a srcs flags
+    [ -n "$out" ] || { _mmn_scen_fail "usage: mmn_scenarios_build OUTDIR [SRC.c...]"; return 2; }
+    shift
+    r=$(_mmn_scen_repo)
+    lib="$r/tests/guest/lib"
+    drv="$r/tests/guest/mmn-smmu-drv"
+    if [ $# -gt 0 ]; then
+        srcs=("$@")
+    else
+        srcs=("$r"/tests/guest/scenarios/*.c)
+    fi
+    command -v "$cc" >/dev/null ||
+        { _mmn_scen_fail "$cc is missing: install gcc-aarch64-linux-gnu and" \
+            "libc6-dev-arm64-cross (scripts/mmn-smmu/install-deps.sh does)."; return 1; }
+    hdr=$(mmn_scenarios_headers) || return 1
+    mkdir -p "$out"
+    flags=(-static -O2 -g0 -Wall -Wextra -D_GNU_SOURCE -I"$lib" -I"$drv" -isystem "$hdr")
+    if ! "$cc" "${flags[@]}" -c -o "$out/.mmn-scenario.o" "$lib/mmn-scenario.c"; then
+        _mmn_scen_fail "the scenario library tests/guest/lib/mmn-scenario.c" \
+            "does not compile (errors above); no scenario was built."
+        return 1
+    fi
+    for src in "${srcs[@]}"; do
+        [ -f "$src" ] || { failed+=("$src (no such file)"); continue; }
+        name=$(basename "$src" .c)
+        if ! "$cc" "${flags[@]}" -s -o "$out/$name" "$src" "$out/.mmn-scenario.o"; then
+            failed+=("$src")
+        fi
+    done
+    rm -f "$out/.mmn-scenario.o"
+    if [ ${#failed[@]} -gt 0 ]; then
+        _mmn_scen_fail "${#failed[@]} scenario(s) did not compile:" \
+            "${failed[*]}. The compiler's errors are above. A scenario is a" \
+            "C file written against tests/guest/lib/mmn-scenario.h and" \
+            "kselftest_harness.h (TEST(), ASSERT_*), built statically for" \
+            "aarch64; fix it, or leave it out of the list."
+        return 1
+    fi
+}
+
+mmn_scenarios_pack() {
+    local initrd=$1 ko=$2 sdir=$3 mdir=${4:-} r f
+    local -a files=()
+    r=$(_mmn_scen_repo)
+    [ -f "$ko" ] || { _mmn_scen_fail "no module $ko"; return 1; }
+    files+=("$ko" mmn_smmu_drv.ko)
+    for f in "$sdir"/*; do
+        if [ ! -f "$f" ] || [ ! -x "$f" ]; then
+            continue
+        fi
+        files+=("$f" "scenarios/$(basename "$f")")
+    done
+    if [ -n "$mdir" ]; then
+        for f in "$mdir"/*; do
+            [ -f "$f" ] && files+=("$f" "modules/$(basename "$f")")
+        done
+    fi
+    mmn_guest_initramfs "$initrd" "$r/tests/guest/scenario-init" "${files[@]}"
+}
+
+# _mmn_scen_moddeps MODROOT MOD: MOD's dependency closure, deepest first
+# (paths relative to MODROOT, from modules.dep).
+_mmn_scen_moddeps() {
+    local root=$1 mod=$2 line dep
+    line=$(grep -E "(^|/)$mod\.ko(\.xz|\.zst|\.gz)?:" "$root/modules.dep" | head -n 1) || return 0
+    for dep in ${line#*:}; do
+        _mmn_scen_moddeps "$root" "$(basename "$dep" | sed -E 's/\.ko(\.xz|\.zst|\.gz)?$//')"
+    done
+    echo "${line%%:*}"
+}
+
+mmn_scenarios_modules() {
+    local img=$1 krel=$2 out=$3 root m f base seen=" "
+    root="$img/lib/modules/$krel"
+    [ -f "$root/modules.dep" ] || { _mmn_scen_fail "no $root/modules.dep"; return 1; }
+    rm -rf "$out"
+    mkdir -p "$out"
+    : > "$out/order"
+    for m in virtio_pci virtio_blk crc32c_generic ext4; do
+        for f in $(_mmn_scen_moddeps "$root" "$m"); do
+            base=$(basename "$f" | sed -E 's/\.ko(\.xz|\.zst|\.gz)?$//')
+            case "$seen" in *" $base "*) continue ;; esac
+            seen="$seen$base "
+            case "$f" in
+            *.xz) xz -dc "$root/$f" > "$out/$base.ko" ;;
+            *.zst) zstd -qdc "$root/$f" > "$out/$base.ko" ;;
+            *.gz) gzip -dc "$root/$f" > "$out/$base.ko" ;;
+            *) cp "$root/$f" "$out/$base.ko" ;;
+            esac
+            echo "$base.ko" >> "$out/order"
+        done
+    done
+}
+
+mmn_scenarios_disk() {
+    local img=$1 stage
+    command -v mke2fs >/dev/null || { _mmn_scen_fail "mke2fs is missing (e2fsprogs)"; return 1; }
+    stage=$(mktemp -d)
+    # The file-backed scenarios create their own files; a marker shows the
+    # guest that this is the scenario disk.
+    echo "mmn-smmu scenario disk" > "$stage/MMN-SCENARIO-DISK"
+    rm -f "$img"
+    if ! mke2fs -q -F -t ext4 -d "$stage" -L mmnscen "$img" 64M; then
+        rm -rf "$stage"
+        _mmn_scen_fail "mke2fs could not build $img"
+        return 1
+    fi
+    rm -rf "$stage"
+}
+
+mmn_scenarios_qemu_args() {
+    printf '%s\n' -drive "file=$1,format=raw,if=none,id=mmndisk" \
+        -device virtio-blk-pci,drive=mmndisk
+}
+
+# _mmn_scen_field ROW NAME: value of NAME= in a row (reason: to the end).
+_mmn_scen_field() {
+    if [ "$2" = reason ]; then
+        echo "$1" | sed -n 's/.* reason=//p'
+    else
+        echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+    fi
+}
+
+mmn_scenarios_expect() {
+    local case=$1 kline=$2 dirty=$3 r
+    r=$(_mmn_scen_repo)
+    awk -F'\t' -v c="$case" -v k="$kline" -v d="$dirty" '
+        /^#/ || NF < 10 { next }
+        $1 == c && ($2 == k || $2 == "*") && ($3 == d || $3 == "*") { print; found = 1; exit }
+        END { exit found ? 0 : 1 }' "$r/tests/guest/scenarios/expected.tsv"
+}
+
+# _mmn_scen_num_ok WANT GOT: "-", N or ">=N".
+_mmn_scen_num_ok() {
+    case "$1" in
+    -) return 0 ;;
+    '>='*) [ -n "$2" ] && [ "$2" -ge "${1#>=}" ] ;;
+    *) [ "$1" = "$2" ] ;;
+    esac
+}
+
+mmn_scenarios_judge() {
+    local row=$1 case kernel kline dirty exp
+    local -a e
+    case=$(_mmn_scen_field "$row" scenario)
+    kernel=$(_mmn_scen_field "$row" kernel)
+    kline=$(echo "$kernel" | cut -d. -f1-2 | sed 's/-.*//')
+    dirty=$(_mmn_scen_field "$row" dirty)
+    exp=$(mmn_scenarios_expect "$case" "$kline" "$dirty") ||
+        { echo "no expected.tsv row for $case on $kline ($dirty dirty)"; return 1; }
+    IFS=$'\t' read -r -a e <<< "$exp"
+    # e: scenario kernel dirty state class faults notifications stale_ro data why
+    local state class faults notif stale data
+    state=$(_mmn_scen_field "$row" state)
+    class=$(_mmn_scen_field "$row" class)
+    faults=$(_mmn_scen_field "$row" faults)
+    notif=$(_mmn_scen_field "$row" notifications)
+    stale=$(_mmn_scen_field "$row" stale_readonly)
+    data=$(_mmn_scen_field "$row" data)
+    if [ "${e[3]}" != - ] && [ "$state" != "${e[3]}" ]; then
+        echo "state $state, expected ${e[3]} (${e[9]})"
+    elif [ "${e[4]}" != - ] && [ "$class" != "${e[4]}" ]; then
+        echo "class $class, expected ${e[4]} (${e[9]})"
+    elif [ "$state" = N/A ]; then
+        return 0
+    elif ! _mmn_scen_num_ok "${e[5]}" "$faults"; then
+        echo "faults $faults, expected ${e[5]} (${e[9]})"
+    elif ! _mmn_scen_num_ok "${e[6]}" "$notif"; then
+        echo "notifications $notif, expected ${e[6]} (${e[9]})"
+    elif ! _mmn_scen_num_ok "${e[7]}" "$stale"; then
+        echo "stale_readonly $stale, expected ${e[7]} (${e[9]})"
+    elif [ "${e[8]}" != - ] && [ "$data" != "${e[8]}" ]; then
+        echo "data $data, expected ${e[8]} (${e[9]})"
+    elif [ "$(_mmn_scen_field "$row" read)" != ok ] &&
+         [ "$(_mmn_scen_field "$row" read)" != n/a ]; then
+        echo "the device's READ gave $(_mmn_scen_field "$row" read)"
+    else
+        return 0
+    fi
+    return 1
+}
