@@ -23,7 +23,13 @@ typedef struct MmnIotlbSub MmnIotlbSub;
  * ring (replacement).
  */
 struct MmnIotlbEntry {
-    IntervalTreeNode itn;               /* [tr.va, tr.va + tr.size - 1] */
+    /*
+     * [run, run + run_size - 1]: the leaf's contiguous run (walker.h),
+     * which is [tr.va, tr.va + tr.size - 1] without the contiguous bit, so
+     * that an invalidation touching any page of a run finds every entry
+     * the run fed.
+     */
+    IntervalTreeNode itn;
     MmnIotlbEntry *hnext;               /* hash chain, or free list */
     QTAILQ_ENTRY(MmnIotlbEntry) lru;    /* CLOCK ring, insertion order */
     MmnIotlbCtx *ctx;
@@ -50,9 +56,12 @@ struct MmnIotlbCtx {
      * replacement): a walk that saw it change must not fill.
      */
     uint64_t inv_gen;
-    uint8_t oa_bits;                    /* of the last translate, or 0 */
+    MmnWalkConfig walk;                 /* of the last translate; */
+    bool have_walk;                     /* false before the first */
     uint32_t count;                     /* cached entries */
-    uint32_t nr_level[4];               /* cached entries per leaf level */
+    uint32_t nr_shift[64];              /* cached entries per log2(size) */
+    uint64_t shift_mask;                /* bit n: nr_shift[n] != 0 */
+    uint32_t nr_cont;                   /* entries whose run > their size */
     IntervalTreeRoot tree;
     QLIST_HEAD(, MmnIotlbBlock) blocks;
     uint32_t nr_blocks;

@@ -70,6 +70,16 @@ static inline MmnIotlbEntry *itn_entry(IntervalTreeNode *n)
 }
 
 /*
+ * Does @e's own leaf (not only its contiguous run, which the tree
+ * indexes) overlap [start, end)?  The young family asks about pages.
+ */
+static inline bool entry_overlaps(const MmnIotlbEntry *e, uint64_t start,
+                                  uint64_t end)
+{
+    return e->tr.va < end && start <= e->tr.va + (e->tr.size - 1);
+}
+
+/*
  * Drop [start, end) of @c under @cause (one operation); a walk in flight
  * must not fill after it.
  */
@@ -216,7 +226,9 @@ static int mmn_iotlb_clear_flush_young(MmnNotifier *mn, MmnMm *mm,
     }
     FOREACH_SUB(sub, mn) {
         FOREACH_OVERLAP(n, sub->ctx, start, end) {
-            young |= itn_entry(n)->young;
+            if (entry_overlaps(itn_entry(n), start, end)) {
+                young |= itn_entry(n)->young;
+            }
         }
         mmn_iotlb_drop(sub->ctx, start, end, MMN_IOTLB_INV_YOUNG_UNMAP);
     }
@@ -238,7 +250,7 @@ static int mmn_iotlb_clear_young(MmnNotifier *mn, MmnMm *mm,
         FOREACH_OVERLAP(n, sub->ctx, start, end) {
             MmnIotlbEntry *e = itn_entry(n);
 
-            if (e->young) {
+            if (e->young && entry_overlaps(e, start, end)) {
                 e->young = false;
                 young = true;
                 MMN_IOTLB_STAT_INC(sub->ctx, young_cleared);
@@ -282,7 +294,7 @@ static bool mmn_iotlb_ctx_test_clear_young(MmnIotlbCtx *c, uint64_t start,
         MmnIotlbEntry *e = itn_entry(n);
         uint64_t lim, p_lo, p_hi, b_lo, b_hi;
 
-        if (!e->young) {
+        if (!e->young || !entry_overlaps(e, start, end)) {
             continue;
         }
         if (bitmap) {
@@ -349,8 +361,11 @@ static int mmn_iotlb_test_clear_young(MmnNotifier *mn, MmnMm *mm,
  * the cached entry had: the table levels above (APTable, XNTable) are not
  * in @pte, so only a page entry whose new PTE is valid, accessed, inside
  * the OA size and no more permissive is updated in place (new output
- * address, permissions narrowed to the PTE's); anything else is dropped
- * and the next access walks.
+ * address decoded in the context's format, permissions narrowed to the
+ * PTE's); anything else is dropped and the next access walks.  A page of
+ * a contiguous run (in the cache, or by the new PTE's contiguous bit) is
+ * never updated in place: the whole run is dropped, as any invalidation
+ * of one of its pages does.
  */
 static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
                                      uint64_t pte)
@@ -360,9 +375,17 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
     bool w = !(pte & MMN_PTE_AP_RDONLY);
     bool user = pte & MMN_PTE_AP_USER;
     bool dbm = pte & MMN_PTE_DBM;
+    uint64_t oa = c->have_walk ? mmn_walk_desc_oa(&c->walk, pte) : 0;
+    unsigned oa_bits = c->have_walk ?
+                       MIN(MAX(c->walk.oa_bits, MMN_OA_BITS_MIN),
+                           mmn_walk_max_oa_bits(&c->walk)) : 0;
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CHANGE_PTE);
     c->inv_gen++;           /* a walk in flight read the old PTE */
+    if (c->nr_cont || (pte & MMN_PTE_CONT)) {
+        mmn_iotlb_remove_range(c, addr, addr, MMN_IOTLB_INV_CHANGE_PTE);
+        return;
+    }
     if (!e) {
         return;
     }
@@ -371,7 +394,7 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
         (pte & (MMN_PTE_VALID | MMN_PTE_TABLE)) !=
         (MMN_PTE_VALID | MMN_PTE_TABLE) ||
         !(pte & MMN_PTE_AF) ||
-        !c->oa_bits || ((pte & MMN_PTE_ADDR_MASK) >> c->oa_bits) ||
+        !c->have_walk || (oa >> oa_bits) ||
         (w && !(old & MMN_PERM_W)) ||
         (user && !(old & MMN_PERM_USER)) ||
         (!(pte & MMN_PTE_UXN) && (old & MMN_PERM_UXN)) ||
@@ -387,7 +410,7 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
     if ((pte & MMN_PTE_PXN) || (user && (w || dbm))) {
         perm |= MMN_PERM_PXN;
     }
-    e->tr.pa = pte & MMN_PTE_ADDR_MASK;
+    e->tr.pa = oa;
     e->tr.perm = perm;
     e->tr.af = true;
     e->tr.dirty = w;
@@ -559,7 +582,8 @@ static bool mmn_fault_cacheable(MmnFaultKind k)
  * (a write to a writable-clean entry with HD), else answers it from @e.
  */
 static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
-                                const MmnAccess *acc, MmnTranslation *tr,
+                                uint64_t va, const MmnAccess *acc,
+                                MmnTranslation *tr,
                                 MmnFault *fault, MmnXlateResult *res)
 {
     if (mmn_translation_check(&e->tr, acc) == MMN_FAULT_NONE) {
@@ -587,7 +611,7 @@ static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
     *tr = e->tr;
     fault->kind = MMN_FAULT_PERMISSION;
     fault->level = e->tr.level;
-    fault->va = acc->va;
+    fault->va = va;
     fault->desc_pa = e->tr.desc_pa;
     *res = MMN_XLATE_FAULT;
     return true;
@@ -598,26 +622,29 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
                                    const MmnAccess *acc, MmnTranslation *tr,
                                    MmnFault *fault, bool *from_cache)
 {
-    uint64_t page = acc->va & ~(MMN_PAGE_SIZE - 1);
+    /* the cache holds untagged VAs (TBI), as the walk reports them */
+    uint64_t va = mmn_walk_input_va(cfg, acc->va);
+    uint64_t page = va & ~(MMN_PAGE_SIZE - 1);
     bool hd = cfg->ha && cfg->hd;
     unsigned attempt;
 
     *from_cache = false;
-    c->oa_bits = cfg->oa_bits;
+    c->walk = *cfg;
+    c->have_walk = true;
     for (attempt = 0; attempt <= MMN_IOTLB_MAX_FILL_RETRIES; attempt++) {
         MmnIotlbEntry *e;
         MmnXlateResult res;
         MmnTranslation w;
         MmnFaultKind k;
         unsigned long seq;
-        uint64_t gen;
+        uint64_t gen, run;
 
         if (c->released) {
             MMN_IOTLB_STAT_INC(c, released_refused);
             return MMN_XLATE_RELEASED;
         }
-        e = mmn_iotlb_find(c, acc->va);
-        if (e && mmn_iotlb_xlate_hit(c, e, hd, acc, tr, fault, &res)) {
+        e = mmn_iotlb_find(c, va);
+        if (e && mmn_iotlb_xlate_hit(c, e, hd, va, acc, tr, fault, &res)) {
             *from_cache = true;
             return res;
         }
@@ -642,8 +669,10 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
             MMN_IOTLB_STAT_INC(c, walk_faults);
             return MMN_XLATE_FAULT;
         }
-        if (mmn_iotlb_is_blocked(c, w.va, w.va + w.size - 1)) {
-            /* a block whose other pages are being changed */
+        run = MAX(w.run_size, w.size);
+        if (mmn_iotlb_is_blocked(c, w.va & ~(run - 1),
+                                 (w.va & ~(run - 1)) + run - 1)) {
+            /* a block or run whose other pages are being changed */
             MMN_IOTLB_STAT_INC(c, blocked);
             return MMN_XLATE_BLOCKED;
         }

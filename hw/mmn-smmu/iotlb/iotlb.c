@@ -2,13 +2,19 @@
  * mmn-smmu IOTLB: the cache of shadow PTEs.
  *
  * Layout (every operation is proportional to what it touches):
- * - a chained hash table keyed {context, VA aligned to the leaf size, leaf
- *   level}, sized at creation for the capacity (load factor <= 1); a lookup
- *   probes the 4 KiB key, then the 2 MiB and 1 GiB keys only when the
- *   context holds blocks of that size;
- * - per context, an interval tree ([va, va + size - 1]) that finds the
- *   entries overlapping a range in O(log n + k), and all the context's
- *   entries for context invalidation;
+ * - a chained hash table keyed {context, VA aligned to the leaf size, log2
+ *   of the leaf size}, sized at creation for the capacity (load factor
+ *   <= 1); a lookup probes one key per leaf size the context holds,
+ *   smallest first (per context a bit mask of the sizes present: with one
+ *   granule at most 4 sizes, e.g. 4K: 4 KiB, 2 MiB, 1 GiB, 512 GiB; 16K:
+ *   16 KiB, 32 MiB, 64 GiB; 64K: 64 KiB, 512 MiB, 4 TiB);
+ * - per context, an interval tree over each entry's contiguous run
+ *   ([run, run + run_size - 1], the leaf itself without the contiguous
+ *   bit) that finds the entries overlapping a range in O(log n + k), and
+ *   all the context's entries for context invalidation;
+ * - contiguous runs are cached per page (walker.h): every entry is its own
+ *   leaf; only invalidation sees the run: a range or page invalidation
+ *   that touches any page of a run removes every entry of that run;
  * - one replacement ring over all contexts, CLOCK (second chance, the
  *   usual approximation of LRU): a hit only sets the entry's reference
  *   bit (no list update, so no extra cache misses on the hot path); a fill
@@ -21,6 +27,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "iotlb-int.h"
 
 #define MMN_IOTLB_MIN_BUCKETS 16
@@ -47,17 +54,17 @@ const char *mmn_iotlb_inv_cause_name(MmnIotlbInvCause cause)
     return mmn_iotlb_cause_names[cause];
 }
 
-static inline uint64_t mmn_level_size(unsigned level)
+/* Size of the run of @tr (its own size without the contiguous bit). */
+static inline uint64_t mmn_run_size(const MmnTranslation *tr)
 {
-    /* 4 KiB granule: level 3 = 4 KiB, level 2 = 2 MiB, level 1 = 1 GiB */
-    return 1ULL << (12 + 9 * (3 - level));
+    return tr->run_size > tr->size ? tr->run_size : tr->size;
 }
 
 static inline uint64_t mmn_iotlb_hash(const MmnIotlbCtx *c, uint64_t va,
-                                      unsigned level)
+                                      unsigned shift)
 {
     /* murmur3 finaliser over the three key parts */
-    uint64_t h = (va >> 12) ^ ((uint64_t)level << 62) ^
+    uint64_t h = (va >> 12) ^ ((uint64_t)shift << 58) ^
                  ((uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL);
 
     h ^= h >> 33;
@@ -70,9 +77,9 @@ static inline uint64_t mmn_iotlb_hash(const MmnIotlbCtx *c, uint64_t va,
 
 static inline MmnIotlbEntry **mmn_iotlb_bucket(MmnIotlb *t,
                                                const MmnIotlbCtx *c,
-                                               uint64_t va, unsigned level)
+                                               uint64_t va, uint64_t size)
 {
-    return &t->buckets[mmn_iotlb_hash(c, va, level) & t->hash_mask];
+    return &t->buckets[mmn_iotlb_hash(c, va, ctz64(size)) & t->hash_mask];
 }
 
 MmnIotlb *mmn_iotlb_new(uint32_t capacity)
@@ -171,18 +178,15 @@ bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c)
 MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va)
 {
     MmnIotlb *t = c->iotlb;
-    unsigned level;
+    uint64_t sizes;
 
-    for (level = 3; level >= 1; level--) {
-        uint64_t key;
+    for (sizes = c->shift_mask; sizes; sizes &= sizes - 1) {
+        uint64_t size = 1ULL << ctz64(sizes);
+        uint64_t key = va & ~(size - 1);
         MmnIotlbEntry *e;
 
-        if (!c->nr_level[level]) {
-            continue;
-        }
-        key = va & ~(mmn_level_size(level) - 1);
-        for (e = *mmn_iotlb_bucket(t, c, key, level); e; e = e->hnext) {
-            if (e->ctx == c && e->tr.va == key && e->tr.level == level) {
+        for (e = *mmn_iotlb_bucket(t, c, key, size); e; e = e->hnext) {
+            if (e->ctx == c && e->tr.va == key && e->tr.size == size) {
                 return e;
             }
         }
@@ -217,7 +221,8 @@ static void mmn_iotlb_unlink(MmnIotlbEntry *e)
 {
     MmnIotlbCtx *c = e->ctx;
     MmnIotlb *t = c->iotlb;
-    MmnIotlbEntry **pp = mmn_iotlb_bucket(t, c, e->tr.va, e->tr.level);
+    MmnIotlbEntry **pp = mmn_iotlb_bucket(t, c, e->tr.va, e->tr.size);
+    unsigned shift = ctz64(e->tr.size);
 
     while (*pp != e) {
         pp = &(*pp)->hnext;
@@ -228,7 +233,12 @@ static void mmn_iotlb_unlink(MmnIotlbEntry *e)
         t->hand = QTAILQ_NEXT(e, lru);
     }
     QTAILQ_REMOVE(&t->lru, e, lru);
-    c->nr_level[e->tr.level]--;
+    if (!--c->nr_shift[shift]) {
+        c->shift_mask &= ~(1ULL << shift);
+    }
+    if (mmn_run_size(&e->tr) > e->tr.size) {
+        c->nr_cont--;
+    }
     c->count--;
     t->count--;
 
@@ -272,9 +282,11 @@ void mmn_iotlb_count_inv(MmnIotlbCtx *c, MmnIotlbInvCause cause)
 
 static bool mmn_translation_valid(const MmnTranslation *tr)
 {
-    return tr->level >= 1 && tr->level <= 3 &&
-           tr->size == mmn_level_size(tr->level) &&
-           !(tr->va & (tr->size - 1));
+    uint64_t run = mmn_run_size(tr);
+
+    return mmn_walk_leaf_size_valid(tr->level, tr->size) &&
+           !(tr->va & (tr->size - 1)) && is_power_of_2(run) &&
+           run <= tr->size << MMN_CONT_RUN_MAX_SHIFT;
 }
 
 MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
@@ -282,15 +294,19 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
 {
     MmnIotlb *t = c->iotlb;
     MmnIotlbEntry *e, **bucket;
-    uint64_t last;
+    uint64_t last, run_start, run_last;
     uint64_t replaced;
+    unsigned shift;
 
     if (c->released || !mmn_translation_valid(tr)) {
         MMN_IOTLB_STAT_INC(c, fills_refused);
         return NULL;
     }
     last = tr->va + tr->size - 1;
-    if (mmn_iotlb_is_blocked(c, tr->va, last)) {
+    run_start = tr->va & ~(mmn_run_size(tr) - 1);
+    run_last = run_start + mmn_run_size(tr) - 1;
+    /* an open invalidation of any page of the run: the run is changing */
+    if (mmn_iotlb_is_blocked(c, run_start, run_last)) {
         MMN_IOTLB_STAT_INC(c, fills_refused);
         return NULL;
     }
@@ -301,7 +317,8 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     /*
      * Never two entries of a context translating the same VA.  A page can
      * only overlap the entry that translates its VA (hash probes); a block
-     * may cover many entries (interval tree).
+     * may cover many entries (interval tree, which also finds the entries
+     * of contiguous runs reaching into it: removing more is harmless).
      */
     if (tr->level == 3) {
         e = mmn_iotlb_find(c, tr->va);
@@ -335,10 +352,10 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     e->tr = *tr;
     e->serial = ++t->next_serial;
     e->young = young;
-    e->itn.start = tr->va;
-    e->itn.last = last;
+    e->itn.start = run_start;
+    e->itn.last = run_last;
 
-    bucket = mmn_iotlb_bucket(t, c, tr->va, tr->level);
+    bucket = mmn_iotlb_bucket(t, c, tr->va, tr->size);
     e->hnext = *bucket;
     *bucket = e;
     interval_tree_insert(&e->itn, &c->tree);
@@ -347,7 +364,12 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     } else {
         QTAILQ_INSERT_TAIL(&t->lru, e, lru);
     }
-    c->nr_level[tr->level]++;
+    shift = ctz64(tr->size);
+    c->nr_shift[shift]++;
+    c->shift_mask |= 1ULL << shift;
+    if (mmn_run_size(tr) > tr->size) {
+        c->nr_cont++;
+    }
     c->count++;
     t->count++;
     MMN_IOTLB_STAT_INC(c, fills);
@@ -379,10 +401,15 @@ bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr)
 
 uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
 {
-    MmnIotlbEntry *e = mmn_iotlb_find(c, va);
+    MmnIotlbEntry *e;
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_PAGE);
     c->inv_gen++;
+    if (c->nr_cont) {
+        /* the entries of a run holding @va too (interval tree) */
+        return mmn_iotlb_remove_range(c, va, va, MMN_IOTLB_INV_PAGE);
+    }
+    e = mmn_iotlb_find(c, va);
     if (!e) {
         return 0;
     }

@@ -4,16 +4,31 @@
  * maintenance).
  *
  * Entries are keyed by context and VA and remember the walker's
- * translation: output address, size (4 KiB page, 2 MiB or 1 GiB block),
- * effective permissions, access flag and dirty state, plus a shadow young
- * bit set by device accesses.  Arm caching rules: translation, address-size
- * and access-flag faults (and walk aborts) are never cached; a valid leaf
- * that denies the access (permission fault) is cached, and a later access
- * that it denies faults from the cache without a new walk.
+ * translation: output address, size (a page or block of any granule:
+ * mmn_walk_leaf_size_valid()), effective permissions, access flag and
+ * dirty state, plus a shadow young bit set by device accesses.
+ *
+ * Contiguous runs (descriptor bit 52, walker.h) are cached per page: each
+ * entry is filled from its own leaf descriptor, as if the hint were
+ * absent, so a translation never comes from another descriptor of the
+ * run and HTTU's AF/dirty updates stay exact per descriptor.  What an
+ * architected TLB may do with a run, cache it as one entry, makes one
+ * rule binding for invalidation, and the IOTLB keeps it: every
+ * invalidation (TLBI_PAGE/RANGE, notifier ranges, secondary TLBs,
+ * clear_flush_young, change_pte) that covers any page of a run removes
+ * every entry that run fed, and no page of a run is filled while an open
+ * invalidation covers any page of it.  Entries are indexed by their run
+ * for this; the young family still answers per page.
+ *
+ * Arm caching rules: translation, address-size and access-flag faults (and
+ * walk aborts) are never cached; a valid leaf that denies the access
+ * (permission fault) is cached, and a later access that it denies faults
+ * from the cache without a new walk.
  *
  * Every operation costs time proportional to what it touches, never to the
- * size of the cache: a hash table for lookups (one probe per leaf size), a
- * per-context interval tree for range and context invalidation, and a
+ * size of the cache: a hash table for lookups (one probe per leaf size
+ * the context holds), a per-context interval tree for range and context
+ * invalidation, and a
  * global CLOCK ring (second-chance approximation of LRU) for replacement
  * when the cache is full: one entry is evicted, not the whole table.
  *
@@ -118,8 +133,10 @@ bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr);
 
 /*
  * Invalidation commands; each returns the number of entries removed.
- * page: every entry of @c translating @va (a page, or a block holding it).
- * range: every entry of @c overlapping [@start, @end) (@end exclusive).
+ * page: every entry of @c translating @va (a page, or a block holding it),
+ * and every entry of a contiguous run holding @va.
+ * range: every entry of @c overlapping [@start, @end) (@end exclusive),
+ * and every entry of a contiguous run overlapping it.
  */
 uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va);
 uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end);
@@ -196,6 +213,9 @@ typedef enum MmnXlateResult {
 
 /*
  * Translate @acc for the device.
+ *
+ * The VA looked up, walked and cached is mmn_walk_input_va(@cfg, acc->va)
+ * (TBI removes the tag): *tr and *fault report that VA.
  *
  * Hit: the cached entry is checked (mmn_translation_check).  A write to a
  * cached read-only entry is a permission fault served from the cache

@@ -1,5 +1,15 @@
 /*
- * mmn-smmu translation: an AArch64 stage-1 page-table walker (4 KiB granule).
+ * mmn-smmu translation: an AArch64 stage-1 page-table walker (VMSAv8-64,
+ * Arm DDI 0487 D8 "The AArch64 Virtual Memory System Architecture":
+ * "Translation table walk" and "Descriptor formats").
+ *
+ * Every stage-1 format a Linux arm64 kernel can produce for TTBR0:
+ * 4 KiB, 16 KiB and 64 KiB granules; FEAT_LPA2 (TCR.DS = 1: 52-bit input
+ * and output addresses with the 4K and 16K granules, level -1 for 4K);
+ * FEAT_LPA (52-bit output addresses with 64K) and FEAT_LVA (52-bit input
+ * addresses with 64K); TBI (top byte ignore).  The walker implements a
+ * 52-bit physical address space (the Arm ARM's AArch64.PAMax() == 52),
+ * which is what decides the 64K level-1 block and OA[51:48] below.
  *
  * Pure logic: descriptors are read (and, with HTTU, updated) through
  * MmnPtOps, so the walker runs the same on guest memory and in unit tests.
@@ -21,7 +31,18 @@ typedef enum MmnFaultKind {
     MMN_FAULT_WALK_ABORT = 5,   /* a descriptor could not be read/updated */
 } MmnFaultKind;
 
-/* AArch64 stage-1 descriptor bits (4 KiB granule, 48-bit OA). */
+/*
+ * AArch64 stage-1 descriptor bits.  The output / next-level table address
+ * is, for a granule of 2^g bytes (Arm DDI 0487 "Descriptor formats"; Linux
+ * 6.12 arch/arm64/include/asm/pgtable.h __pte_to_phys()):
+ *   DS = 0, 4K/16K:  OA[47:g] = desc[47:g]        (MMN_PTE_ADDR_MASK for 4K)
+ *   DS = 1, 4K/16K:  OA[49:g] = desc[49:g], OA[51:50] = desc[9:8]
+ *                    (Linux PTE_ADDR_HIGH 0x3 << 8, PTE_ADDR_HIGH_SHIFT 42)
+ *   64K:             OA[47:16] = desc[47:16], OA[51:48] = desc[15:12]
+ *                    (Linux PTE_ADDR_HIGH 0xf << 12, PTE_ADDR_HIGH_SHIFT 36)
+ * With DS = 1, desc[9:8] are address bits, not shareability (that is in
+ * TCR.SH0).  mmn_walk_desc_oa() decodes it for a configuration.
+ */
 #define MMN_PTE_VALID           (1ULL << 0)
 #define MMN_PTE_TABLE           (1ULL << 1)    /* table (L0-2) or page (L3) */
 #define MMN_PTE_AP_USER         (1ULL << 6)    /* AP[1]: EL0 access */
@@ -29,6 +50,8 @@ typedef enum MmnFaultKind {
 #define MMN_PTE_AF              (1ULL << 10)
 #define MMN_PTE_NG              (1ULL << 11)
 #define MMN_PTE_ADDR_MASK       0x0000fffffffff000ULL  /* OA[47:12] */
+#define MMN_PTE_OA_51_50_DS     (3ULL << 8)     /* DS = 1: OA[51:50] */
+#define MMN_PTE_OA_51_48_64K    (0xfULL << 12)  /* 64K: OA[51:48] */
 #define MMN_PTE_DBM             (1ULL << 51)
 #define MMN_PTE_CONT            (1ULL << 52)
 #define MMN_PTE_PXN             (1ULL << 53)
@@ -51,13 +74,47 @@ typedef struct MmnPtOps {
                     uint64_t *cur);
 } MmnPtOps;
 
-/* Per-context translation configuration. */
+/* Translation granule, with the values of TCR_ELx.TG0 / an SMMUv3 CD.TG0. */
+typedef enum MmnGranule {
+    MMN_GRANULE_4K = 0,     /* TG0 0b00 */
+    MMN_GRANULE_64K = 1,    /* TG0 0b01 */
+    MMN_GRANULE_16K = 2,    /* TG0 0b10 */
+} MmnGranule;               /* 0b11 is reserved: a translation fault */
+
+/*
+ * Per-context translation configuration, as Arm expresses it for TTBR0
+ * (TCR_EL1 / an SMMUv3 context descriptor):
+ *   granule  TG0 encoding (MmnGranule).
+ *   va_bits  64 - T0SZ.  25..48; up to 52 with DS = 1 (4K, 16K) or with
+ *            64K (FEAT_LVA).  Outside that: translation fault, level 0.
+ *   oa_bits  the decoded IPS: 32..48, 52 with DS = 1 or 64K.  Values
+ *            outside are bounded to that range (as Arm bounds IPS by
+ *            PARange, and treats IPS = 52 as 48 for 4K/16K with DS = 0).
+ *   ds       TCR.DS (FEAT_LPA2); ignored with 64K (Arm: DS applies to the
+ *            4K and 16K granules only).
+ *   tbi      TCR.TBI0: VA[63:56] are ignored (the VA used for translation,
+ *            reported in MmnTranslation and MmnFault, is the VA with
+ *            bits [63:56] cleared, mmn_walk_input_va()).  Without TBI a VA
+ *            with any bit at or above va_bits set is a translation fault.
+ *   ha, hd   HTTU: hardware sets AF / clears AP[2] of DBM entries (hd
+ *            needs ha).
+ * A zero-initialised MmnWalkConfig with ttb, va_bits and oa_bits set is
+ * the 4K granule, DS = 0, no TBI, no HTTU.
+ *
+ * ttb is the start-level table's physical address.  Its bits below the
+ * table's size (entries * 8, at least 64 bytes when oa_bits is 52, the
+ * TTBR.BADDR rule for 52-bit addresses) are ignored, as the Arm ARM
+ * permits for a misaligned TTBR.
+ */
 typedef struct MmnWalkConfig {
-    uint64_t ttb;       /* level-0/1 table base, 4 KiB aligned */
-    uint8_t va_bits;    /* 64 - T0SZ: 25..48 (39: 3 levels, 48: 4 levels) */
-    uint8_t oa_bits;    /* output address size: 32..48 */
+    uint64_t ttb;       /* start-level table base */
+    uint8_t va_bits;    /* 64 - T0SZ */
+    uint8_t oa_bits;    /* output address size */
+    uint8_t granule;    /* MmnGranule (TG0) */
+    bool ds;            /* FEAT_LPA2 52-bit descriptors (4K, 16K) */
+    bool tbi;           /* top byte ignore for TTBR0 */
     bool ha;            /* HTTU: hardware sets AF */
-    bool hd;            /* HTTU: hardware clears AP[2] of DBM entries (needs ha) */
+    bool hd;            /* HTTU: hardware clears AP[2] of DBM leaves */
 } MmnWalkConfig;
 
 typedef struct MmnAccess {
@@ -67,11 +124,17 @@ typedef struct MmnAccess {
     bool exec;          /* instruction fetch: UXN/PXN apply */
 } MmnAccess;
 
-/* Accepted configuration ranges (MmnWalkConfig). */
+/*
+ * Accepted configuration ranges (MmnWalkConfig).  The _MAX values need
+ * DS = 1 or the 64K granule; without them va_bits and oa_bits stop at
+ * MMN_VA_BITS_MAX_48 / MMN_OA_BITS_MAX_48 (mmn_walk_max_va_bits()).
+ */
 #define MMN_VA_BITS_MIN         25
-#define MMN_VA_BITS_MAX         48
+#define MMN_VA_BITS_MAX_48      48
+#define MMN_VA_BITS_MAX         52
 #define MMN_OA_BITS_MIN         32
-#define MMN_OA_BITS_MAX         48
+#define MMN_OA_BITS_MAX_48      48
+#define MMN_OA_BITS_MAX         52
 
 /*
  * At most this many ops->cmpxchg calls per walk (HTTU updates that lose a
@@ -93,11 +156,36 @@ typedef struct MmnAccess {
 #define MMN_PERM_PXN    (1u << 3)
 #define MMN_PERM_DBM    (1u << 4)   /* writable-clean when !W (DBM set) */
 
+/*
+ * The contiguous hint (descriptor bit 52, Arm DDI 0487 "The Contiguous
+ * bit"): a leaf with it belongs to an aligned run of entries that a TLB may
+ * cache as one.  Run lengths (entries): 4K granule 16 at levels 3, 2 and 1
+ * (64 KiB, 32 MiB, 16 GiB); 16K 128 at level 3 (2 MiB) and 32 at level 2
+ * (1 GiB); 64K 32 at levels 3 and 2 (2 MiB, 16 GiB); Linux uses the same
+ * (6.12 arch/arm64/Kconfig ARM64_CONT_PTE_SHIFT / ARM64_CONT_PMD_SHIFT).
+ * The Arm ARM gives no run for the 4K level-0, 16K level-1 and 64K level-1
+ * blocks: there the bit is ignored (run_size == size).
+ *
+ * mmn-smmu caches per page: each translation comes from its own leaf
+ * descriptor (output address, permissions, AF and dirty state of that
+ * descriptor only), never from another entry of the run.  That is always
+ * architecturally correct (the hint only permits more), keeps HTTU's AF
+ * and dirty updates exact per descriptor, and lets the coherence checker
+ * compare an entry with the one descriptor it came from.  What the run
+ * does change is invalidation: a TLB that merged the run would lose all
+ * of it to an invalidation of any one page, and software (Linux's
+ * contpte code, arch/arm64/mm/contpte.c) relies only on that, so the IOTLB
+ * drops every entry a run fed when an invalidation touches any page of it.
+ * For that the walk reports run_size.
+ */
+#define MMN_CONT_RUN_MAX_SHIFT  7   /* at most 2^7 entries in a run */
+
 typedef struct MmnTranslation {
     uint64_t va;        /* VA of the page or block, aligned to size */
     uint64_t pa;        /* output address of the page or block */
-    uint64_t size;      /* 4 KiB, 2 MiB or 1 GiB */
-    uint8_t level;      /* level of the leaf: 1, 2 or 3 */
+    uint64_t size;      /* the leaf's size (mmn_walk_leaf_size_valid()) */
+    uint64_t run_size;  /* its contiguous run (>= size); 0 means size */
+    uint8_t level;      /* level of the leaf: 0 (4K, DS), 1, 2 or 3 */
     uint8_t perm;       /* MMN_PERM_* */
     bool af;            /* access flag as left by the walk */
     bool dirty;         /* leaf is writable (AP[2] == 0) and was written */
@@ -117,8 +205,8 @@ typedef struct MmnTranslation {
 
 typedef struct MmnFault {
     MmnFaultKind kind;
-    uint8_t level;      /* level at which the walk stopped */
-    uint64_t va;
+    int8_t level;       /* level at which the walk stopped: -1..3 */
+    uint64_t va;        /* the VA used for translation (tag removed by TBI) */
     uint64_t desc_pa;   /* descriptor involved (0 if none) */
 } MmnFault;
 
@@ -129,7 +217,7 @@ typedef struct MmnFault {
  * MMN_FAULT_PERMISSION with *@tr filled too: the leaf is valid, so the
  * translation may be cached (Arm caching rules).  Any other fault leaves
  * *@tr undefined and must not be cached.  *@fault is filled whenever the
- * result is not MMN_FAULT_NONE.  The walk is bounded (at most 4 levels and a
+ * result is not MMN_FAULT_NONE.  The walk is bounded (at most 5 levels and a
  * bounded number of compare-and-swap retries) whatever the tables contain.
  */
 MmnFaultKind mmn_walk(const MmnWalkConfig *cfg, const MmnPtOps *ops,
@@ -148,5 +236,40 @@ MmnFaultKind mmn_translation_check(const MmnTranslation *tr,
                                    const MmnAccess *acc);
 
 const char *mmn_fault_kind_name(MmnFaultKind kind);
+
+/* log2 of the granule (12, 14, 16), 0 for a reserved TG0 value. */
+unsigned mmn_walk_granule_shift(unsigned granule);
+
+/* Largest va_bits / effective oa_bits of @cfg's granule and DS. */
+unsigned mmn_walk_max_va_bits(const MmnWalkConfig *cfg);
+unsigned mmn_walk_max_oa_bits(const MmnWalkConfig *cfg);
+
+/* Is @cfg's granule and va_bits walkable (otherwise every walk faults)? */
+bool mmn_walk_config_valid(const MmnWalkConfig *cfg);
+
+/* Start level of a valid @cfg: -1..3. */
+int mmn_walk_start_level(const MmnWalkConfig *cfg);
+
+/* Size in bytes of the start-level table of a valid @cfg. */
+uint64_t mmn_walk_start_table_size(const MmnWalkConfig *cfg);
+
+/*
+ * The VA a walk translates: with TBI, @va with bits [63:56] cleared;
+ * without, @va itself.
+ */
+uint64_t mmn_walk_input_va(const MmnWalkConfig *cfg, uint64_t va);
+
+/*
+ * Output (or next-level table) address in descriptor @desc, in the format
+ * of @cfg (granule, DS), aligned to the granule: see the MMN_PTE_* notes.
+ */
+uint64_t mmn_walk_desc_oa(const MmnWalkConfig *cfg, uint64_t desc);
+
+/*
+ * Is @size the size of a leaf at @level for some granule (4K: 4 KiB,
+ * 2 MiB, 1 GiB, 512 GiB at levels 3..0; 16K: 16 KiB, 32 MiB, 64 GiB at
+ * 3..1; 64K: 64 KiB, 512 MiB, 4 TiB at 3..1)?
+ */
+bool mmn_walk_leaf_size_valid(unsigned level, uint64_t size);
 
 #endif /* HW_MMN_SMMU_WALKER_H */
