@@ -20,21 +20,30 @@
 #   mmn_scenarios_headers
 #       Prints the folder holding kselftest_harness.h and kselftest.h, taken
 #       once from Debian's linux-source-6.12 package into the cache.
-#   mmn_scenarios_pack INITRD KO SCENARIO_DIR [MODULE_DIR]
+#   mmn_scenarios_pack INITRD KO SCENARIO_DIR [MODULE_DIR [DISK]]
 #       Pack an initramfs (mmn_guest_initramfs from guest-lib.sh, which the
 #       caller must have sourced): scenario-init as /init, KO as
 #       /mmn_smmu_drv.ko, every program of SCENARIO_DIR as /scenarios/NAME,
-#       and the modules of MODULE_DIR (mmn_scenarios_modules) as /modules/.
+#       the modules of MODULE_DIR (mmn_scenarios_modules) as /modules/,
+#       and the ext4 image DISK (mmn_scenarios_disk) as /disk.img.
 #   mmn_scenarios_modules IMAGE_ROOT KREL OUTDIR
-#       Copy, uncompressed, the modules the scenario disk needs (virtio-pci
-#       where it is a module, virtio_blk, ext4 and their dependencies,
-#       from the image package's /lib/modules/KREL) into OUTDIR, with
-#       OUTDIR/order listing them in load order.
+#       Copy, uncompressed, the modules the scenario disk needs (loop,
+#       virtio-pci where it is a module, virtio_blk, ext4 and their
+#       dependencies, from the image package's /lib/modules/KREL) into
+#       OUTDIR, with OUTDIR/order listing them in load order.
 #   mmn_scenarios_disk IMAGE
-#       Build the scenario disk: a 64 MiB ext4 image (mke2fs -d) holding
-#       the files the file-backed scenarios map.
+#       Build the scenario disk: a 16 MiB ext4 image (mke2fs -d).
 #   mmn_scenarios_qemu_args IMAGE
-#       Prints the QEMU arguments that attach the disk (one a line).
+#       Prints the QEMU arguments that attach IMAGE as a virtio-blk disk
+#       (one a line), for a QEMU built with virtio-blk-pci.
+#
+# The scenario disk reaches the guest one of two ways: attached as a
+# virtio-blk disk (/dev/vda: mmn_scenarios_qemu_args; needs a QEMU with
+# CONFIG_VIRTIO_PCI and CONFIG_VIRTIO_BLK, which configs/devices/
+# aarch64-softmmu/mmn-smmu.mak, built on minimal.mak, does not have), or
+# packed as /disk.img, which scenario-init mounts through a loop device.
+# Either way the file-backed cases map files of a real ext4 file system
+# (ext4_page_mkwrite, write-notify); without either they are N/A.
 #   mmn_scenarios_expect CASE KLINE DIRTY
 #       Prints the expected.tsv row (tab-separated) for a case on kernel
 #       line KLINE (6.1, 6.12) and dirty class (sw, hw); fails if none.
@@ -163,7 +172,7 @@ mmn_scenarios_build() {
 }
 
 mmn_scenarios_pack() {
-    local initrd=$1 ko=$2 sdir=$3 mdir=${4:-} r f
+    local initrd=$1 ko=$2 sdir=$3 mdir=${4:-} disk=${5:-} r f
     local -a files=()
     r=$(_mmn_scen_repo)
     [ -f "$ko" ] || { _mmn_scen_fail "no module $ko"; return 1; }
@@ -179,41 +188,50 @@ mmn_scenarios_pack() {
             [ -f "$f" ] && files+=("$f" "modules/$(basename "$f")")
         done
     fi
+    if [ -n "$disk" ]; then
+        files+=("$disk" disk.img)
+    fi
     mmn_guest_initramfs "$initrd" "$r/tests/guest/scenario-init" "${files[@]}"
 }
 
-# _mmn_scen_moddeps MODROOT MOD: MOD's dependency closure, deepest first
-# (paths relative to MODROOT, from modules.dep).
-_mmn_scen_moddeps() {
-    local root=$1 mod=$2 line dep
-    line=$(grep -E "(^|/)$mod\.ko(\.xz|\.zst|\.gz)?:" "$root/modules.dep" | head -n 1) || return 0
-    for dep in ${line#*:}; do
-        _mmn_scen_moddeps "$root" "$(basename "$dep" | sed -E 's/\.ko(\.xz|\.zst|\.gz)?$//')"
+# _mmn_scen_modget MODROOT NAME OUTDIR: copy module NAME (uncompressed)
+# after its dependencies (the "depends=" of its .modinfo; Debian's image
+# package ships no modules.dep), appending each to OUTDIR/order once.
+# Returns 1 when the module is not there (built in, or absent).
+_mmn_scen_modget() {
+    local root=$1 name=$2 out=$3 f dep
+    name=${name//-/_}
+    grep -qx "$name.ko" "$out/order" && return 0
+    f=$(find "$root/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -n 1)
+    [ -n "$f" ] || return 1
+    case "$f" in
+    *.xz) xz -dc "$f" > "$out/$name.ko" ;;
+    *.zst) zstd -qdc "$f" > "$out/$name.ko" ;;
+    *.gz) gzip -dc "$f" > "$out/$name.ko" ;;
+    *) cp "$f" "$out/$name.ko" ;;
+    esac
+    for dep in $(aarch64-linux-gnu-objcopy -O binary --only-section=.modinfo \
+                     "$out/$name.ko" /dev/stdout | tr '\0' '\n' |
+                 sed -n 's/^depends=//p' | tr ',' ' '); do
+        _mmn_scen_modget "$root" "$dep" "$out" || true
     done
-    echo "${line%%:*}"
+    echo "$name.ko" >> "$out/order"
 }
 
 mmn_scenarios_modules() {
-    local img=$1 krel=$2 out=$3 root m f base seen=" "
+    local img=$1 krel=$2 out=$3 root m
     root="$img/lib/modules/$krel"
-    [ -f "$root/modules.dep" ] || { _mmn_scen_fail "no $root/modules.dep"; return 1; }
+    [ -d "$root/kernel" ] || { _mmn_scen_fail "no modules in $root"; return 1; }
     rm -rf "$out"
     mkdir -p "$out"
     : > "$out/order"
-    for m in virtio_pci virtio_blk crc32c_generic ext4; do
-        for f in $(_mmn_scen_moddeps "$root" "$m"); do
-            base=$(basename "$f" | sed -E 's/\.ko(\.xz|\.zst|\.gz)?$//')
-            case "$seen" in *" $base "*) continue ;; esac
-            seen="$seen$base "
-            case "$f" in
-            *.xz) xz -dc "$root/$f" > "$out/$base.ko" ;;
-            *.zst) zstd -qdc "$root/$f" > "$out/$base.ko" ;;
-            *.gz) gzip -dc "$root/$f" > "$out/$base.ko" ;;
-            *) cp "$root/$f" "$out/$base.ko" ;;
-            esac
-            echo "$base.ko" >> "$out/order"
-        done
+    # virtio_pci is built in on 6.12 and a module on 6.1; crc32c for
+    # ext4's metadata checksums.
+    for m in loop virtio_pci virtio_blk crc32c_generic ext4; do
+        _mmn_scen_modget "$root" "$m" "$out" || true
     done
+    grep -qx ext4.ko "$out/order" ||
+        { _mmn_scen_fail "no ext4 module under $root"; return 1; }
 }
 
 mmn_scenarios_disk() {
@@ -224,7 +242,7 @@ mmn_scenarios_disk() {
     # guest that this is the scenario disk.
     echo "mmn-smmu scenario disk" > "$stage/MMN-SCENARIO-DISK"
     rm -f "$img"
-    if ! mke2fs -q -F -t ext4 -d "$stage" -L mmnscen "$img" 64M; then
+    if ! mke2fs -q -F -t ext4 -d "$stage" -L mmnscen "$img" 16M; then
         rm -rf "$stage"
         _mmn_scen_fail "mke2fs could not build $img"
         return 1

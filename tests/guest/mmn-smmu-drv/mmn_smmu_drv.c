@@ -4,19 +4,53 @@
  * SMMU without broadcast TLB maintenance that walks the CPU's page tables.
  *
  * It subscribes a process's mm with an mmu_notifier exactly like
- * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c of the same kernel:
- * .invalidate_range (Linux < 6.6) or .arch_invalidate_secondary_tlbs
- * (>= 6.6), plus .release, and no range start/end.  Every call is
- * forwarded to the device's command queue as MN_SECONDARY_TLBS.
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c of the same kernel, for
+ * an SMMU without BTM and without range invalidation (no
+ * ARM_SMMU_FEAT_RANGE_INV; module parameter range_inv=1 models one with
+ * it).  What each part mirrors:
  *
- * DMA runs in process context (ioctl): a stalled access is handled like
- * iommu_sva's I/O page fault handler, with handle_mm_fault(), and resumed.
+ *   part              Linux 6.1                     Linux 6.12
+ *   subscription      arm_smmu_mmu_notifier_get:    arm_smmu_sva_domain_alloc:
+ *                     mmu_notifier_register, ops    mmu_notifier_register, ops
+ *                     .invalidate_range .release    .arch_invalidate_secondary_tlbs
+ *                     .free_notifier                .release .free_notifier
+ *   invalidation      arm_smmu_mm_invalidate_range  arm_smmu_mm_arch_invalidate_
+ *                                                   secondary_tlbs
+ *     size = end - start; without RANGE_INV a size >= CMDQ_MAX_TLBI_OPS
+ *     pages (1 << (PAGE_SHIFT - 3) = 512) becomes 0; with RANGE_INV 6.12
+ *     turns ULONG_MAX (flush_tlb_mm's 0, -1UL) into 0.  Size 0:
+ *     arm_smmu_tlb_inv_asid -> TLBI_CTX; else arm_smmu_tlb_inv_range_asid
+ *     -> TLBI_RANGE [start, start + size).
+ *   release           arm_smmu_mm_release: quiet_cd arm_smmu_mm_release: SVA CD
+ *                     (translation off), then       with no mm (EPD0), then
+ *                     arm_smmu_tlb_inv_asid         arm_smmu_tlb_inv_asid
+ *     -> MN_RELEASE (the context translates nothing more, entries gone),
+ *     then TLBI_CTX.
+ *   unbind            arm_smmu_mmu_notifier_put:    arm_smmu_sva_domain_free:
+ *                     CD cleared, inv_asid unless   inv_asid, then
+ *                     cleared, mmu_notifier_put     mmu_notifier_put
+ *     -> TLBI_CTX (unless released), CTX_UNBIND, mmu_notifier_put (no
+ *     ->release call; the subscription is freed by free_notifier after
+ *     SRCU, and module exit waits with mmu_notifier_synchronize, as
+ *     arm_smmu_sva_notifier_synchronize does).
+ *   faults            iopf_handle_group -> iommu_sva_handle_iopf (6.12) /
+ *                     iommu_sva_handle_iopf (6.1): handle_mm_fault with
+ *                     FAULT_FLAG_REMOTE, then resume (DMA_RESUME) or abort.
+ *   events            arm_smmu_evtq_thread: the event queue is drained on
+ *                     the interrupt (MSI), not polled.
+ *
+ * DMA runs in process context (ioctl): the ioctl waits for the event
+ * interrupt, handles a stalled fault like the I/O page fault handler and
+ * resumes.  A PCI unbind while /dev/mmn-smmu is open unbinds the context
+ * and leaves the open files returning -ENODEV.
  *
  * The programming interface is docs/specs/mmn-smmu.rst in the QEMU tree.
  */
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -28,6 +62,7 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/wait.h>
 
 #include "mmn_smmu_uapi.h"
 
@@ -39,7 +74,11 @@
 #define MMN_CTRL_DMA_EN		BIT(2)
 #define MMN_STATUS		0x024
 #define MMN_IRQ_STATUS		0x028
+#define MMN_IRQ_EVTQ		BIT(1)
 #define MMN_IRQ_CMDQ_ERR	BIT(2)
+#define MMN_IRQ_DMA_DONE	BIT(3)
+#define MMN_IRQ_EVTQ_OVERFLOW	BIT(4)
+#define MMN_IRQ_ENABLE		0x02c
 #define MMN_CMDQ_BASE_LO	0x040
 #define MMN_CMDQ_BASE_HI	0x044
 #define MMN_CMDQ_PROD		0x048
@@ -51,6 +90,7 @@
 #define MMN_EVTQ_BASE_HI	0x064
 #define MMN_EVTQ_PROD		0x068
 #define MMN_EVTQ_CONS		0x06c
+#define MMN_EVTQ_LOST		0x070
 #define MMN_DMA_DESC_LO		0x080
 #define MMN_DMA_DESC_HI		0x084
 #define MMN_DMA_DOORBELL	0x088
@@ -58,7 +98,8 @@
 
 #define MMN_CMD_CTX_BIND	0x02
 #define MMN_CMD_CTX_UNBIND	0x03
-#define MMN_CMD_MN_SECONDARY_TLBS 0x22
+#define MMN_CMD_TLBI_RANGE	0x11
+#define MMN_CMD_TLBI_CTX	0x12
 #define MMN_CMD_MN_RELEASE	0x28
 #define MMN_CMD_DMA_RESUME	0x30
 #define MMN_CMD_DMA_ABORT	0x31
@@ -69,18 +110,22 @@
 #define MMN_CFG_UNPRIV		BIT_ULL(18)
 #define MMN_CFG_STALL		BIT_ULL(19)
 
-#define MMN_EVT_FAULT		1
-#define MMN_EVT_LIVELOCK	2
-#define MMN_EVT_F_WRITE		BIT(0)
-#define MMN_EVT_F_UNPRIV	BIT(1)
-#define MMN_EVT_F_FROM_CACHE	BIT(2)
-#define MMN_EVT_F_STALLED	BIT(3)
 
 #define MMN_Q_LOG2		8	/* 256 entries each */
 #define MMN_Q_ENTS		(1u << MMN_Q_LOG2)
 #define MMN_Q_IDX_MASK		(2 * MMN_Q_ENTS - 1)	/* index + wrap */
 #define MMN_MAX_RETRIES		64	/* the device gives up at 16 */
 #define MMN_CTX			0
+#define MMN_LOG_ENTS		256	/* event log (power of 2) */
+#define MMN_DMA_WAIT		(5 * HZ)
+
+/* arm-smmu-v3-sva.c: "Cloned from the MAX_TLBI_OPS in tlbflush.h" */
+#define CMDQ_MAX_TLBI_OPS	(1 << (PAGE_SHIFT - 3))
+
+static bool range_inv;
+module_param(range_inv, bool, 0444);
+MODULE_PARM_DESC(range_inv,
+		 "behave as for an SMMU with ARM_SMMU_FEAT_RANGE_INV (default: without)");
 
 struct mmn_cmd {
 	u8 opcode;
@@ -127,7 +172,15 @@ struct mmn_check {
 	__le32 stale_writable;
 	__le32 stale_present;
 	__le32 stale_oa;
-	u8 rest[232];
+	__le32 nr_samples;
+	__le32 reserved;
+	struct {
+		__le64 va;
+		__le16 ctx;
+		u8 kind;
+		u8 pad[5];
+	} sample[8];
+	u8 rest[96];
 };
 
 static_assert(sizeof(struct mmn_cmd) == 64);
@@ -135,9 +188,20 @@ static_assert(sizeof(struct mmn_evt) == 32);
 static_assert(sizeof(struct mmn_desc) == 64);
 static_assert(sizeof(struct mmn_check) == 256);
 
+struct mmn_file;
+
+/*
+ * One device.  Freed on the last kref_put: the probe holds one reference,
+ * each open file one, each subscription (until free_notifier) one, so an
+ * open file or a late notifier call never sees it freed after a PCI
+ * unbind; "dead" (under lock and cmdq_lock) keeps them off the hardware.
+ */
 struct mmn_dev {
+	struct kref ref;
 	struct pci_dev *pdev;
 	void __iomem *regs;
+	bool dead;			/* removed: no register access */
+	int irq;
 	spinlock_t cmdq_lock;		/* notifiers run under the PTL */
 	struct mmn_cmd *cmdq;
 	dma_addr_t cmdq_dma;
@@ -151,19 +215,54 @@ struct mmn_dev {
 	dma_addr_t bounce_dma;
 	struct mutex lock;		/* binding and DMA */
 	struct mmn_file *bound;
+
+	/* Events, taken by the interrupt handler (evt_lock) */
+	spinlock_t evt_lock;
+	wait_queue_head_t wq;
+	struct mmn_event log[MMN_LOG_ENTS];
+	u64 evt_seq;			/* records ever logged */
+	u64 evt_read;			/* MMN_IOC_EVENTS cursor */
+	bool dma_done;			/* IRQ_STATUS.DMA_DONE seen */
+
+	/* The access in progress or parked (lock) */
+	struct mmn_file *parked;
+	struct mmn_dma cur;
+	u64 cur_seq;			/* event cursor of the access */
+	int cur_notif0, cur_err0;
+	struct mmn_event cur_fault;	/* its pending stalled fault */
+	bool cur_has_fault;
+
 	atomic_t notifications;
 	atomic_t cmd_errors;
-	unsigned long last_start, last_end;	/* last notification */
+	struct mmn_counters cnt;	/* since the binding (cmdq_lock) */
+};
+
+/* One subscription: freed by free_notifier after mmu_notifier_put. */
+struct mmn_sva {
+	struct mmu_notifier mn;
+	struct mmn_dev *md;
+	bool live;		/* the context is bound (cmdq_lock) */
+	bool cleared;		/* ->release ran (6.1's smmu_mn->cleared) */
 };
 
 struct mmn_file {
 	struct mmn_dev *md;
-	struct mmu_notifier mn;
+	struct mmn_sva *sva;
 	struct mm_struct *mm;
-	bool released;
 };
 
+static void mmn_dev_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct mmn_dev, ref));
+}
+
+static void mmn_dev_put(struct mmn_dev *md)
+{
+	kref_put(&md->ref, mmn_dev_free);
+}
+
 static struct mmn_dev *mmn_the_dev;
+static DEFINE_MUTEX(mmn_the_dev_lock);	/* mmn_the_dev against open */
 
 /*
  * Send one command.  The device executes it during the PROD write, so this
@@ -177,6 +276,10 @@ static int mmn_cmd(struct mmn_dev *md, u8 opcode, u64 a0, u64 a1, u64 a2)
 	int ret = 0;
 
 	spin_lock_irqsave(&md->cmdq_lock, flags);
+	if (md->dead) {
+		spin_unlock_irqrestore(&md->cmdq_lock, flags);
+		return -ENODEV;
+	}
 	c = &md->cmdq[md->cmdq_prod & (MMN_Q_ENTS - 1)];
 	memset(c, 0, sizeof(*c));
 	c->opcode = opcode;
@@ -192,6 +295,7 @@ static int mmn_cmd(struct mmn_dev *md, u8 opcode, u64 a0, u64 a1, u64 a2)
 		writel(1, md->regs + MMN_CMDQ_ERR_ACK);
 		writel(MMN_IRQ_CMDQ_ERR, md->regs + MMN_IRQ_STATUS);
 		atomic_inc(&md->cmd_errors);
+		md->cnt.cmd_errors++;
 		ret = -EIO;
 	}
 	spin_unlock_irqrestore(&md->cmdq_lock, flags);
@@ -202,40 +306,159 @@ static int mmn_cmd(struct mmn_dev *md, u8 opcode, u64 a0, u64 a1, u64 a2)
 	return ret;
 }
 
-static bool mmn_evt_pop(struct mmn_dev *md, struct mmn_evt *e)
+/*
+ * The interrupt (MSI): acknowledge, drain the event queue into the log,
+ * note a completed descriptor, wake the waiting ioctl.  As
+ * arm_smmu_evtq_thread, which drains the queue on the event interrupt.
+ */
+static irqreturn_t mmn_irq(int irq, void *data)
 {
-	u32 prod = readl(md->regs + MMN_EVTQ_PROD);
+	struct mmn_dev *md = data;
+	struct mmn_event *l;
+	struct mmn_evt e;
+	u32 st, prod;
 
-	if (prod == md->evtq_cons)
-		return false;
-	*e = md->evtq[md->evtq_cons & (MMN_Q_ENTS - 1)];
-	md->evtq_cons = (md->evtq_cons + 1) & MMN_Q_IDX_MASK;
-	writel(md->evtq_cons, md->regs + MMN_EVTQ_CONS);
-	return true;
+	spin_lock(&md->evt_lock);
+	if (md->dead) {
+		spin_unlock(&md->evt_lock);
+		return IRQ_NONE;
+	}
+	st = readl(md->regs + MMN_IRQ_STATUS);
+	if (!st) {
+		spin_unlock(&md->evt_lock);
+		return IRQ_NONE;
+	}
+	writel(st, md->regs + MMN_IRQ_STATUS);	/* RW1C */
+	md->cnt.irqs++;
+	for (;;) {
+		prod = readl(md->regs + MMN_EVTQ_PROD);
+		if (prod == md->evtq_cons)
+			break;
+		e = md->evtq[md->evtq_cons & (MMN_Q_ENTS - 1)];
+		md->evtq_cons = (md->evtq_cons + 1) & MMN_Q_IDX_MASK;
+		writel(md->evtq_cons, md->regs + MMN_EVTQ_CONS);
+		l = &md->log[md->evt_seq++ & (MMN_LOG_ENTS - 1)];
+		l->type = e.type;
+		l->kind = e.kind;
+		l->level = e.level;
+		l->flags = e.flags;
+		l->count = le32_to_cpu(e.count);
+		l->va = le64_to_cpu(e.va);
+		l->desc = le64_to_cpu(e.desc);
+		md->cnt.events++;
+	}
+	if (st & MMN_IRQ_DMA_DONE)
+		md->dma_done = true;
+	spin_unlock(&md->evt_lock);
+	wake_up(&md->wq);
+	return IRQ_HANDLED;
 }
 
-/* Called with the page-table lock held (>= 6.6) or anywhere: no sleeping. */
+/* The next logged event after *cursor, if any (false when none). */
+static bool mmn_log_next(struct mmn_dev *md, u64 *cursor, struct mmn_event *e)
+{
+	unsigned long flags;
+	bool ok = false;
+
+	spin_lock_irqsave(&md->evt_lock, flags);
+	if (md->evt_seq - *cursor > MMN_LOG_ENTS)
+		*cursor = md->evt_seq - MMN_LOG_ENTS;	/* overwritten */
+	if (*cursor < md->evt_seq) {
+		*e = md->log[(*cursor)++ & (MMN_LOG_ENTS - 1)];
+		ok = true;
+	}
+	spin_unlock_irqrestore(&md->evt_lock, flags);
+	return ok;
+}
+
+/* Count a notification; false when the context is no longer bound. */
+static bool mmn_mn_account(struct mmn_sva *sva, unsigned long start,
+			   unsigned long end, bool whole)
+{
+	struct mmn_dev *md = sva->md;
+	unsigned long flags;
+	bool live;
+
+	spin_lock_irqsave(&md->cmdq_lock, flags);
+	live = sva->live && !md->dead;
+	if (live) {
+		md->cnt.notifications++;
+		if (whole)
+			md->cnt.inv_ctx++;
+		else
+			md->cnt.inv_range++;
+		md->cnt.last_start = start;
+		md->cnt.last_end = end;
+	}
+	spin_unlock_irqrestore(&md->cmdq_lock, flags);
+	if (live)
+		atomic_inc(&md->notifications);
+	return live;
+}
+
+/*
+ * arm_smmu_mm_invalidate_range (6.1) / arm_smmu_mm_arch_invalidate_
+ * secondary_tlbs (6.12).  Called with the page-table lock held (6.6+:
+ * from the arm64 TLB flush helpers) or anywhere: no sleeping.  A call
+ * racing with the unbind finds the context gone and does nothing (the
+ * real driver's "harmless unnecessary invalidation").
+ */
 static void mmn_mn_invalidate(struct mmu_notifier *mn, struct mm_struct *mm,
 			      unsigned long start, unsigned long end)
 {
-	struct mmn_file *f = container_of(mn, struct mmn_file, mn);
+	struct mmn_sva *sva = container_of(mn, struct mmn_sva, mn);
+	size_t size = end - start;
 
-	if (end <= start)
+	if (!range_inv) {
+		if (size >= CMDQ_MAX_TLBI_OPS * PAGE_SIZE)
+			size = 0;
+	}
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	else if (size == ULONG_MAX) {
+		size = 0;
+	}
+#endif
+	if (!mmn_mn_account(sva, start, end, !size))
 		return;
-	/* (0, -1UL) from flush_tlb_mm(): the device takes any alignment */
-	WRITE_ONCE(f->md->last_start, start);
-	WRITE_ONCE(f->md->last_end, end);
-	atomic_inc(&f->md->notifications);
-	mmn_cmd(f->md, MMN_CMD_MN_SECONDARY_TLBS, start, end, 0);
+	if (!size)	/* arm_smmu_tlb_inv_asid */
+		mmn_cmd(sva->md, MMN_CMD_TLBI_CTX, 0, 0, 0);
+	else		/* arm_smmu_tlb_inv_range_asid */
+		mmn_cmd(sva->md, MMN_CMD_TLBI_RANGE, start, start + size, 0);
 }
 
+/*
+ * arm_smmu_mm_release: DMA may still be running; keep the context but
+ * disable translation (6.1's quiet_cd, 6.12's SVA CD without an mm), then
+ * arm_smmu_tlb_inv_asid.  Only from exit_mmap (the unbind uses
+ * mmu_notifier_put, which does not call ->release).
+ */
 static void mmn_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	struct mmn_file *f = container_of(mn, struct mmn_file, mn);
+	struct mmn_sva *sva = container_of(mn, struct mmn_sva, mn);
+	struct mmn_dev *md = sva->md;
+	unsigned long flags;
+	bool live;
 
-	if (!f->released)
-		mmn_cmd(f->md, MMN_CMD_MN_RELEASE, 0, 0, 0);
-	f->released = true;
+	spin_lock_irqsave(&md->cmdq_lock, flags);
+	live = sva->live && !sva->cleared && !md->dead;
+	if (live) {
+		sva->cleared = true;
+		md->cnt.releases++;
+	}
+	spin_unlock_irqrestore(&md->cmdq_lock, flags);
+	if (!live)
+		return;
+	mmn_cmd(md, MMN_CMD_MN_RELEASE, 0, 0, 0);
+	mmn_cmd(md, MMN_CMD_TLBI_CTX, 0, 0, 0);
+}
+
+/* arm_smmu_mmu_notifier_free: after SRCU, from mmu_notifier_put */
+static void mmn_mn_free(struct mmu_notifier *mn)
+{
+	struct mmn_sva *sva = container_of(mn, struct mmn_sva, mn);
+
+	mmn_dev_put(sva->md);
+	kfree(sva);
 }
 
 static const struct mmu_notifier_ops mmn_mn_ops = {
@@ -245,6 +468,7 @@ static const struct mmu_notifier_ops mmn_mn_ops = {
 	.invalidate_range = mmn_mn_invalidate,
 #endif
 	.release = mmn_mn_release,
+	.free_notifier = mmn_mn_free,
 };
 
 static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
@@ -254,7 +478,7 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 	u64 cfg;
 	int ret;
 
-	if (md->bound)
+	if (md->bound || f->sva)
 		return -EBUSY;
 	if (!current->mm)
 		return -EINVAL;
@@ -264,23 +488,36 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 	if (b.va_bits > 48)
 		return -EOPNOTSUPP;
 
-	f->mn.ops = &mmn_mn_ops;
-	f->released = false;
-	ret = mmu_notifier_register(&f->mn, current->mm);
-	if (ret)
+	f->sva = kzalloc(sizeof(*f->sva), GFP_KERNEL);
+	if (!f->sva)
+		return -ENOMEM;
+	f->sva->mn.ops = &mmn_mn_ops;
+	f->sva->md = md;
+	kref_get(&md->ref);		/* dropped by mmn_mn_free */
+	ret = mmu_notifier_register(&f->sva->mn, current->mm);
+	if (ret) {
+		mmn_dev_put(md);
+		kfree(f->sva);
+		f->sva = NULL;
 		return ret;
+	}
 	f->mm = current->mm;
+	memset(&md->cnt, 0, sizeof(md->cnt));
 
 	/* no HTTU: a writable-clean (PTE_RDONLY) entry is read-only to us */
 	cfg = MMN_CFG_VA_BITS(b.va_bits) | MMN_CFG_OA_BITS(48) |
 	      MMN_CFG_UNPRIV | MMN_CFG_STALL;
 	ret = mmn_cmd(md, MMN_CMD_CTX_BIND, b.ttb, cfg, (unsigned long)f);
 	if (ret) {
-		f->released = true;	/* nothing bound to release */
-		mmu_notifier_unregister(&f->mn, f->mm);
+		mmu_notifier_put(&f->sva->mn);	/* frees f->sva */
+		f->sva = NULL;
 		f->mm = NULL;
 		return ret;
 	}
+	/* Nothing is cached before CTX_BIND: earlier calls need no TLBI. */
+	spin_lock_irq(&md->cmdq_lock);
+	f->sva->live = true;
+	spin_unlock_irq(&md->cmdq_lock);
 	md->bound = f;
 	atomic_set(&md->notifications, 0);
 	dev_info(&md->pdev->dev, "bound pid %d: ttb %#llx va_bits %u\n",
@@ -288,37 +525,53 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 	return copy_to_user(ubind, &b, sizeof(b)) ? -EFAULT : 0;
 }
 
+/*
+ * arm_smmu_mmu_notifier_put (6.1) / arm_smmu_sva_domain_free (6.12):
+ * invalidate the ASID unless release did, clear the CD, mmu_notifier_put.
+ * The device drops a context's entries when it is unbound, and a DMA
+ * stalled on it is aborted.  Called with md->lock held.
+ */
 static void mmn_unbind(struct mmn_file *f)
 {
 	struct mmn_dev *md = f->md;
-	bool by_exit = f->released;
+	struct mmn_sva *sva = f->sva;
+	bool cleared;
 
-	if (md->bound != f)
+	if (!sva || md->bound != f)
 		return;
-	/* calls ->release (MN_RELEASE) unless exit_mmap() already did */
-	mmu_notifier_unregister(&f->mn, f->mm);
+	spin_lock_irq(&md->cmdq_lock);
+	sva->live = false;		/* later notifier calls do nothing */
+	cleared = sva->cleared;
+	spin_unlock_irq(&md->cmdq_lock);
+	if (!cleared)
+		mmn_cmd(md, MMN_CMD_TLBI_CTX, 0, 0, 0);
 	mmn_cmd(md, MMN_CMD_CTX_UNBIND, 0, 0, 0);
-	dev_info(&md->pdev->dev, "unbound: released by %s\n",
-		 by_exit ? "exit_mmap" : "mmu_notifier_unregister");
+	md->parked = NULL;
+	mmu_notifier_put(&sva->mn);	/* no ->release; frees sva later */
+	if (!md->dead)
+		dev_info(&md->pdev->dev, "unbound: %s\n", cleared ?
+			 "released by exit_mmap" : "mmu_notifier_put");
+	f->sva = NULL;
 	f->mm = NULL;
 	md->bound = NULL;
 }
 
-/* What iommu_sva_handle_mm() does for a page request. */
-static bool mmn_handle_fault(struct mm_struct *mm, const struct mmn_evt *e)
+/* What iommu_sva_handle_mm() (6.12; iommu_sva_handle_iopf in 6.1) does
+ * for a page request. */
+static bool mmn_handle_fault(struct mm_struct *mm, const struct mmn_event *e)
 {
-	unsigned long va = le64_to_cpu(e->va);
+	unsigned long va = e->va;
 	unsigned int fault_flags = FAULT_FLAG_REMOTE;
 	unsigned long access = VM_READ;
 	struct vm_area_struct *vma;
 	vm_fault_t ret;
 	bool ok = false;
 
-	if (e->flags & MMN_EVT_F_WRITE) {
+	if (e->flags & MMN_EVENT_F_WRITE) {
 		access = VM_WRITE;
 		fault_flags |= FAULT_FLAG_WRITE;
 	}
-	if (e->flags & MMN_EVT_F_UNPRIV)
+	if (e->flags & MMN_EVENT_F_UNPRIV)
 		fault_flags |= FAULT_FLAG_USER;
 
 	mmap_read_lock(mm);
@@ -331,21 +584,132 @@ static bool mmn_handle_fault(struct mm_struct *mm, const struct mmn_evt *e)
 	return ok;
 }
 
-static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
+/* The descriptor is stalled, completed (DMA_DONE seen) or an event came. */
+static bool mmn_dma_settled(struct mmn_dev *md, u64 cursor)
+{
+	return READ_ONCE(md->dma_done) || READ_ONCE(md->evt_seq) != cursor;
+}
+
+/* Completion: results, then a coherence CHECK of the context. */
+static int mmn_dma_finish(struct mmn_file *f, struct mmn_dma *r, u32 status)
 {
 	struct mmn_dev *md = f->md;
 	struct mmn_desc *d = md->desc;
 	struct mmn_check *chk = (void *)(md->desc + 1);
-	int notif0 = atomic_read(&md->notifications);
-	int err0 = atomic_read(&md->cmd_errors);
-	struct mmn_dma r;
-	struct mmn_evt e, last = {};
+
+	md->parked = NULL;
+	r->state = status & 0xff;
+	r->status = le32_to_cpu(d->status);
+	r->done = le32_to_cpu(d->done);
+	r->faults = le32_to_cpu(d->faults);
+	r->fault_va = le64_to_cpu(d->fault_va);
+	if (r->op == MMN_OP_READ && r->done &&
+	    copy_to_user(u64_to_user_ptr(r->buf), md->bounce, r->done))
+		return -EFAULT;
+
+	/* Coherence check: cached entries against the current page tables */
+	memset(chk, 0, sizeof(*chk));
+	mmn_cmd(md, MMN_CMD_CHECK, md->desc_dma + sizeof(*d), 0, 0);
+	r->check_entries = le32_to_cpu(chk->entries);
+	r->check_stale = le32_to_cpu(chk->stale);
+	r->check_stale_readonly = le32_to_cpu(chk->stale_readonly);
+	r->check_stale_writable = le32_to_cpu(chk->stale_writable);
+	return 0;
+}
+
+/*
+ * Run or continue the access in md->cur until it completes (or, with
+ * MMN_DMA_F_PARK, until its first stalled fault): wait for the event
+ * interrupt, hand each stalled fault to the fault handler, resume.
+ */
+static int mmn_dma_run(struct mmn_file *f, bool park)
+{
+	struct mmn_dev *md = f->md;
+	struct mmn_dma *r = &md->cur;
+	struct mmn_event e;
 	u32 status;
+	int ret = 0;
+
+	for (;;) {
+		if (!md->cur_has_fault &&
+		    !wait_event_timeout(md->wq, mmn_dma_settled(md, md->cur_seq),
+					MMN_DMA_WAIT))
+			dev_warn_ratelimited(&md->pdev->dev,
+					     "no interrupt for the DMA in %d s\n",
+					     MMN_DMA_WAIT / HZ);
+		while (mmn_log_next(md, &md->cur_seq, &e)) {
+			if (e.type == MMN_EVENT_LIVELOCK)
+				r->livelock_count = e.count;
+			if (e.type != MMN_EVENT_FAULT)
+				continue;
+			r->fault_events++;
+			if (e.flags & MMN_EVENT_F_FROM_CACHE)
+				r->cached_faults++;
+			if (e.flags & MMN_EVENT_F_STALLED) {
+				md->cur_fault = e;
+				md->cur_has_fault = true;
+			}
+		}
+		status = readl(md->regs + MMN_DMA_STATUS);
+		if ((status & 0xff) != MMN_ST_STALLED) {
+			if (!READ_ONCE(md->dma_done) &&
+			    wait_event_timeout(md->wq, READ_ONCE(md->dma_done),
+					       MMN_DMA_WAIT))
+				continue;	/* collect the last events */
+			break;
+		}
+		if (!md->cur_has_fault)
+			continue;	/* stalled; its event is on the way */
+		if (park) {
+			r->state = MMN_ST_STALLED;
+			r->fault_va = md->cur_fault.va;
+			md->parked = f;
+			goto out;
+		}
+		md->cur_has_fault = false;
+		md->cnt.faults_handled++;
+		if (r->retries < MMN_MAX_RETRIES &&
+		    mmn_handle_fault(f->mm, &md->cur_fault)) {
+			r->retries++;
+			mmn_cmd(md, MMN_CMD_DMA_RESUME, 0, 0, 0);
+		} else {
+			r->fault_errors++;
+			md->cnt.fault_errors++;
+			mmn_cmd(md, MMN_CMD_DMA_ABORT, 0, 0, 0);
+		}
+		cond_resched();
+	}
+	ret = mmn_dma_finish(f, r, status);
+out:
+	r->notifications = atomic_read(&md->notifications) - md->cur_notif0;
+	r->last_start = r->notifications ? md->cnt.last_start : 0;
+	r->last_end = r->notifications ? md->cnt.last_end : 0;
+	r->cmd_errors = atomic_read(&md->cmd_errors) - md->cur_err0;
+	return ret;
+}
+
+static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
+{
+	struct mmn_dev *md = f->md;
+	struct mmn_desc *d = md->desc;
+	struct mmn_dma r;
+	unsigned long flags;
+	int ret;
 
 	if (copy_from_user(&r, udma, sizeof(r)))
 		return -EFAULT;
 	if (md->bound != f || f->mm != current->mm)
 		return -EINVAL;
+	if (r.flags & ~(MMN_DMA_F_PARK | MMN_DMA_F_CONTINUE))
+		return -EINVAL;
+	if (r.flags & MMN_DMA_F_CONTINUE) {
+		if (md->parked != f)
+			return -EINVAL;
+		ret = mmn_dma_run(f, false);
+		goto out;
+	}
+	if (md->parked)
+		return -EBUSY;
 	if (r.len == 0 || r.len > MMN_DMA_MAX ||
 	    r.op < MMN_OP_READ || r.op > MMN_OP_FILL)
 		return -EINVAL;
@@ -362,84 +726,124 @@ static int mmn_dma(struct mmn_file *f, struct mmn_dma __user *udma)
 	d->va = cpu_to_le64(r.va);
 	d->buf = cpu_to_le64(r.op == MMN_OP_FILL ? 0 : md->bounce_dma);
 	d->pattern = cpu_to_le32(r.pattern);
-	r.fault_events = r.cached_faults = r.retries = r.fault_errors = 0;
-	r.livelock_count = 0;
 
-	while (mmn_evt_pop(md, &e))	/* stale events of earlier runs */
-		;
+	md->cur = r;
+	md->cur.fault_events = md->cur.cached_faults = md->cur.retries = 0;
+	md->cur.fault_errors = md->cur.livelock_count = 0;
+	md->cur_has_fault = false;
+	md->cur_notif0 = atomic_read(&md->notifications);
+	md->cur_err0 = atomic_read(&md->cmd_errors);
+	spin_lock_irqsave(&md->evt_lock, flags);
+	md->cur_seq = md->evt_seq;	/* older events are not this access's */
+	md->dma_done = false;
+	spin_unlock_irqrestore(&md->evt_lock, flags);
+
 	writel(lower_32_bits(md->desc_dma), md->regs + MMN_DMA_DESC_LO);
 	writel(upper_32_bits(md->desc_dma), md->regs + MMN_DMA_DESC_HI);
 	writel(1, md->regs + MMN_DMA_DOORBELL);	/* runs during the write */
+	ret = mmn_dma_run(f, r.flags & MMN_DMA_F_PARK);
+out:
+	if (ret)
+		return ret;
+	return copy_to_user(udma, &md->cur, sizeof(md->cur)) ? -EFAULT : 0;
+}
 
-	for (;;) {
-		bool fault = false;
+static int mmn_events_read(struct mmn_file *f, struct mmn_events __user *u)
+{
+	struct mmn_dev *md = f->md;
+	struct mmn_events *ev;
+	u64 seq = md->evt_read;
+	int ret;
 
-		status = readl(md->regs + MMN_DMA_STATUS);
-		while (mmn_evt_pop(md, &e)) {
-			if (e.type == MMN_EVT_LIVELOCK)
-				r.livelock_count = le32_to_cpu(e.count);
-			if (e.type != MMN_EVT_FAULT)
-				continue;
-			r.fault_events++;
-			if (e.flags & MMN_EVT_F_FROM_CACHE)
-				r.cached_faults++;
-			if (e.flags & MMN_EVT_F_STALLED) {
-				fault = true;
-				last = e;
-			}
-		}
-		if ((status & 0xff) != MMN_ST_STALLED)
-			break;
-		if (fault && r.retries < MMN_MAX_RETRIES &&
-		    mmn_handle_fault(f->mm, &last)) {
-			r.retries++;
-			mmn_cmd(md, MMN_CMD_DMA_RESUME, 0, 0, 0);
-		} else {
-			r.fault_errors++;
-			mmn_cmd(md, MMN_CMD_DMA_ABORT, 0, 0, 0);
-		}
-		cond_resched();
+	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+	if (!ev)
+		return -ENOMEM;
+	if (READ_ONCE(md->evt_seq) - seq > MMN_EVENTS_MAX) {
+		ev->lost = READ_ONCE(md->evt_seq) - seq - MMN_EVENTS_MAX;
+		seq += ev->lost;
 	}
+	while (ev->nr < MMN_EVENTS_MAX && mmn_log_next(md, &seq, &ev->ev[ev->nr]))
+		ev->nr++;
+	md->evt_read = seq;
+	ev->evtq_lost = readl(md->regs + MMN_EVTQ_LOST);
+	ret = copy_to_user(u, ev, sizeof(*ev)) ? -EFAULT : 0;
+	kfree(ev);
+	return ret;
+}
 
-	r.state = status & 0xff;
-	r.status = le32_to_cpu(d->status);
-	r.done = le32_to_cpu(d->done);
-	r.faults = le32_to_cpu(d->faults);
-	if (r.op == MMN_OP_READ && r.done &&
-	    copy_to_user(u64_to_user_ptr(r.buf), md->bounce, r.done))
-		return -EFAULT;
+static int mmn_check_read(struct mmn_file *f, struct mmn_check_report __user *u)
+{
+	struct mmn_dev *md = f->md;
+	struct mmn_check *chk = (void *)(md->desc + 1);
+	struct mmn_check_report rep = {};
+	unsigned int i;
+	int ret;
 
-	/* Coherence check: cached entries against the current page tables */
+	if (md->bound != f)
+		return -EINVAL;
 	memset(chk, 0, sizeof(*chk));
-	mmn_cmd(md, MMN_CMD_CHECK, md->desc_dma + sizeof(*d), 0, 0);
-	r.check_entries = le32_to_cpu(chk->entries);
-	r.check_stale = le32_to_cpu(chk->stale);
-	r.check_stale_readonly = le32_to_cpu(chk->stale_readonly);
-	r.check_stale_writable = le32_to_cpu(chk->stale_writable);
+	ret = mmn_cmd(md, MMN_CMD_CHECK, md->desc_dma + sizeof(*md->desc), 0, 0);
+	if (ret)
+		return ret;
+	rep.entries = le32_to_cpu(chk->entries);
+	rep.stale = le32_to_cpu(chk->stale);
+	rep.stale_readonly = le32_to_cpu(chk->stale_readonly);
+	rep.stale_writable = le32_to_cpu(chk->stale_writable);
+	rep.stale_present = le32_to_cpu(chk->stale_present);
+	rep.stale_oa = le32_to_cpu(chk->stale_oa);
+	rep.nr_samples = min_t(u32, le32_to_cpu(chk->nr_samples), 8);
+	for (i = 0; i < rep.nr_samples; i++) {
+		rep.sample[i].va = le64_to_cpu(chk->sample[i].va);
+		rep.sample[i].kind = chk->sample[i].kind;
+	}
+	return copy_to_user(u, &rep, sizeof(rep)) ? -EFAULT : 0;
+}
 
-	r.notifications = atomic_read(&md->notifications) - notif0;
-	r.last_start = r.notifications ? READ_ONCE(md->last_start) : 0;
-	r.last_end = r.notifications ? READ_ONCE(md->last_end) : 0;
-	r.cmd_errors = atomic_read(&md->cmd_errors) - err0;
-	return copy_to_user(udma, &r, sizeof(r)) ? -EFAULT : 0;
+static int mmn_counters_read(struct mmn_file *f, struct mmn_counters __user *u)
+{
+	struct mmn_dev *md = f->md;
+	struct mmn_counters c;
+
+	spin_lock_irq(&md->cmdq_lock);
+	c = md->cnt;
+	spin_unlock_irq(&md->cmdq_lock);
+	spin_lock_irq(&md->evt_lock);
+	c.irqs = md->cnt.irqs;
+	c.events = md->cnt.events;
+	spin_unlock_irq(&md->evt_lock);
+	return copy_to_user(u, &c, sizeof(c)) ? -EFAULT : 0;
 }
 
 static long mmn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct mmn_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
 	long ret;
 
 	mutex_lock(&f->md->lock);
+	if (f->md->dead) {	/* PCI unbind: the file outlives the device */
+		mutex_unlock(&f->md->lock);
+		return -ENODEV;
+	}
 	switch (cmd) {
 	case MMN_IOC_BIND:
-		ret = mmn_bind(f, (void __user *)arg);
+		ret = mmn_bind(f, uarg);
 		break;
 	case MMN_IOC_UNBIND:
 		ret = f->md->bound == f ? 0 : -EINVAL;
 		mmn_unbind(f);
 		break;
 	case MMN_IOC_DMA:
-		ret = mmn_dma(f, (void __user *)arg);
+		ret = mmn_dma(f, uarg);
+		break;
+	case MMN_IOC_EVENTS:
+		ret = mmn_events_read(f, uarg);
+		break;
+	case MMN_IOC_CHECK:
+		ret = mmn_check_read(f, uarg);
+		break;
+	case MMN_IOC_COUNTERS:
+		ret = mmn_counters_read(f, uarg);
 		break;
 	default:
 		ret = -ENOTTY;
@@ -452,12 +856,18 @@ static int mmn_open(struct inode *inode, struct file *file)
 {
 	struct mmn_file *f;
 
-	if (!mmn_the_dev)
-		return -ENODEV;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	mutex_lock(&mmn_the_dev_lock);
+	if (!mmn_the_dev) {
+		mutex_unlock(&mmn_the_dev_lock);
+		kfree(f);
+		return -ENODEV;
+	}
 	f->md = mmn_the_dev;
+	kref_get(&f->md->ref);
+	mutex_unlock(&mmn_the_dev_lock);
 	file->private_data = f;
 	return 0;
 }
@@ -465,11 +875,13 @@ static int mmn_open(struct inode *inode, struct file *file)
 static int mmn_release(struct inode *inode, struct file *file)
 {
 	struct mmn_file *f = file->private_data;
+	struct mmn_dev *md = f->md;
 
-	mutex_lock(&f->md->lock);
+	mutex_lock(&md->lock);
 	mmn_unbind(f);
-	mutex_unlock(&f->md->lock);
+	mutex_unlock(&md->lock);
 	kfree(f);
+	mmn_dev_put(md);
 	return 0;
 }
 
@@ -499,20 +911,23 @@ static int mmn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (mmn_the_dev)
 		return -EBUSY;
-	md = devm_kzalloc(&pdev->dev, sizeof(*md), GFP_KERNEL);
+	md = kzalloc(sizeof(*md), GFP_KERNEL);	/* outlives a PCI unbind */
 	if (!md)
 		return -ENOMEM;
+	kref_init(&md->ref);
 	md->pdev = pdev;
 	spin_lock_init(&md->cmdq_lock);
+	spin_lock_init(&md->evt_lock);
+	init_waitqueue_head(&md->wq);
 	mutex_init(&md->lock);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto err_free;
 	pci_set_master(pdev);
 	ret = pci_request_region(pdev, 0, "mmn-smmu");
 	if (ret)
-		return ret;
+		goto err_free;
 	md->regs = pci_iomap(pdev, 0, 0);
 	if (!md->regs) {
 		ret = -ENOMEM;
@@ -548,43 +963,94 @@ static int mmn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	       md->regs + MMN_EVTQ_BASE_LO);
 	writel(upper_32_bits(md->evtq_dma), md->regs + MMN_EVTQ_BASE_HI);
 	writel(md->evtq_cons, md->regs + MMN_EVTQ_CONS);
+
+	/* Events by interrupt: one MSI vector (arm_smmu_setup_msis) */
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0) {
+		dev_err(&pdev->dev, "no MSI vector: %d\n", ret);
+		goto err_unmap;
+	}
+	md->irq = pci_irq_vector(pdev, 0);
+	ret = request_irq(md->irq, mmn_irq, 0, "mmn-smmu", md);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		goto err_unmap;
+	}
+	writel(~0u, md->regs + MMN_IRQ_STATUS);
+	writel(MMN_IRQ_EVTQ | MMN_IRQ_DMA_DONE | MMN_IRQ_EVTQ_OVERFLOW,
+	       md->regs + MMN_IRQ_ENABLE);
 	writel(ctrl, md->regs + MMN_CTRL);
 	if ((readl(md->regs + MMN_STATUS) & ctrl) != ctrl) {
 		dev_err(&pdev->dev, "queues not enabled: status %#x\n",
 			readl(md->regs + MMN_STATUS));
 		ret = -EIO;
-		goto err_unmap;
+		goto err_disable;
 	}
 
 	pci_set_drvdata(pdev, md);
+	mutex_lock(&mmn_the_dev_lock);
 	mmn_the_dev = md;
+	mutex_unlock(&mmn_the_dev_lock);
 	ret = misc_register(&mmn_misc);
 	if (ret) {
+		mutex_lock(&mmn_the_dev_lock);
 		mmn_the_dev = NULL;
+		mutex_unlock(&mmn_the_dev_lock);
 		goto err_disable;
 	}
-	dev_info(&pdev->dev, "mmn-smmu: cmdq %pad evtq %pad, /dev/%s\n",
-		 &md->cmdq_dma, &md->evtq_dma, mmn_misc.name);
+	dev_info(&pdev->dev, "mmn-smmu: cmdq %pad evtq %pad, MSI irq %d, /dev/%s\n",
+		 &md->cmdq_dma, &md->evtq_dma, md->irq, mmn_misc.name);
 	return 0;
 
 err_disable:
+	writel(0, md->regs + MMN_IRQ_ENABLE);
 	writel(0, md->regs + MMN_CTRL);
+	free_irq(md->irq, md);
+	pci_free_irq_vectors(pdev);
 err_unmap:
 	pci_iounmap(pdev, md->regs);
 err_region:
 	pci_release_region(pdev, 0);
+err_free:
+	mmn_dev_put(md);
 	return ret;
 }
 
+/*
+ * PCI unbind (or rmmod).  Files may still be open, a context bound and a
+ * DMA parked: unbind the context first (aborts the DMA, puts the
+ * notifier), as a driver calls iommu_sva_unbind_device before it goes,
+ * then mark the device dead; open files get -ENODEV until closed.
+ */
 static void mmn_remove(struct pci_dev *pdev)
 {
 	struct mmn_dev *md = pci_get_drvdata(pdev);
 
-	misc_deregister(&mmn_misc);	/* no file is open: we hold a module ref */
-	mmn_the_dev = NULL;
+	mutex_lock(&mmn_the_dev_lock);
+	mmn_the_dev = NULL;		/* no new open */
+	mutex_unlock(&mmn_the_dev_lock);
+	misc_deregister(&mmn_misc);
+
+	mutex_lock(&md->lock);
+	if (md->bound) {
+		dev_info(&pdev->dev, "removed while bound: unbinding\n");
+		mmn_unbind(md->bound);
+	}
+	writel(0, md->regs + MMN_IRQ_ENABLE);
 	writel(0, md->regs + MMN_CTRL);
+	spin_lock_irq(&md->cmdq_lock);
+	spin_lock(&md->evt_lock);
+	md->dead = true;
+	spin_unlock(&md->evt_lock);
+	spin_unlock_irq(&md->cmdq_lock);
+	mutex_unlock(&md->lock);
+	wake_up(&md->wq);
+
+	free_irq(md->irq, md);
+	pci_free_irq_vectors(pdev);
 	pci_iounmap(pdev, md->regs);
 	pci_release_region(pdev, 0);
+	mmn_dev_put(md);
 }
 
 static const struct pci_device_id mmn_ids[] = {
@@ -599,7 +1065,19 @@ static struct pci_driver mmn_driver = {
 	.probe = mmn_probe,
 	.remove = mmn_remove,
 };
-module_pci_driver(mmn_driver);
+static int __init mmn_init(void)
+{
+	return pci_register_driver(&mmn_driver);
+}
+module_init(mmn_init);
+
+static void __exit mmn_exit(void)
+{
+	pci_unregister_driver(&mmn_driver);
+	/* arm_smmu_sva_notifier_synchronize: pending mmn_mn_free calls */
+	mmu_notifier_synchronize();
+}
+module_exit(mmn_exit);
 
 MODULE_DESCRIPTION("SVA test driver for QEMU's mmn-smmu (mmu_notifier forwarding)");
 MODULE_LICENSE("GPL");
