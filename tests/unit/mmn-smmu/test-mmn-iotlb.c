@@ -412,6 +412,134 @@ static void test_bytes_per_entry(void)
     mmn_iotlb_free(t);
 }
 
+/* A leaf of any granule: @size at @level, in a run of @run bytes. */
+static MmnTranslation mk_leaf(uint64_t va, uint64_t pa, unsigned level,
+                              uint64_t size, uint64_t run)
+{
+    MmnTranslation tr = mk_tr(va, pa, 3, MMN_PERM_W);
+
+    tr.va = va & ~(size - 1);
+    tr.pa = pa & ~(size - 1);
+    tr.size = size;
+    tr.run_size = run;
+    tr.level = level;
+    tr.desc = tr.pa | MMN_PTE_VALID | MMN_PTE_AF |
+              (run > size ? MMN_PTE_CONT : 0);
+    return tr;
+}
+
+/*
+ * The hash probes one key per leaf size: the pages and blocks of the 16K
+ * and 64K granules (and the 4K DS level-0 block) are found, their
+ * neighbours are not, and a size no granule has is refused.
+ */
+static void test_granule_sizes(void)
+{
+    static const struct {
+        uint64_t va;
+        unsigned level;
+        unsigned shift;
+    } leaves[] = {
+        { 0x0000004000ULL, 3, 14 }, { 0x0002000000ULL, 2, 25 },
+        { 0x1000000000ULL, 1, 36 }, { 0x8000000000ULL, 0, 39 },
+        { 0x0000010000ULL, 3, 16 }, { 0x0020000000ULL, 2, 29 },
+        { 0x40000000000ULL, 1, 42 },
+    };
+    MmnIotlb *t = mmn_iotlb_new(64);
+    MmnIotlbCtx *c = mmn_iotlb_ctx_new(t, 1);
+    MmnTranslation bad = mk_leaf(0x200000, 0, 3, MiB2, 0);
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+        uint64_t size = 1ULL << leaves[i].shift;
+        MmnTranslation tr = mk_leaf(leaves[i].va, leaves[i].va << 1,
+                                    leaves[i].level, size, 0);
+
+        g_assert_true(mmn_iotlb_fill(c, &tr));
+    }
+    g_assert_cmpuint(mmn_iotlb_ctx_count(c), ==, ARRAY_SIZE(leaves));
+    for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+        uint64_t size = 1ULL << leaves[i].shift, va = leaves[i].va;
+
+        g_assert_cmphex(lookup_pa(c, va + size - 8), ==,
+                        (va << 1) + size - 8);
+        g_assert_cmpuint(mmn_iotlb_lookup(c, va, NULL)->size, ==, size);
+    }
+    g_assert_null(mmn_iotlb_lookup(c, 0x8000, NULL));
+    g_assert_null(mmn_iotlb_lookup(c, 0x30000, NULL));
+    g_assert_cmpuint(mmn_iotlb_inv_page(c, 0x1000000000ULL + 0x123), ==, 1);
+    g_assert_null(mmn_iotlb_lookup(c, 0x1000000000ULL, NULL));
+    g_assert_false(mmn_iotlb_fill(c, &bad));    /* a 2 MiB "page" */
+    mmn_iotlb_free(t);
+}
+
+/*
+ * Contiguous runs are cached per page, but an invalidation of any one page
+ * of a run, cached or not, drops every entry the run fed (and nothing
+ * else): TLBI_PAGE, a range that only touches the run's last page, and a
+ * notifier-style range.  Runs of the 4K (16 x 4 KiB), 16K (128 x 16 KiB)
+ * and 64K (32 x 64 KiB) granules.
+ */
+static void test_contiguous_run_inv(void)
+{
+    static const struct {
+        uint64_t page;
+        unsigned entries;
+    } runs[] = {
+        { KiB4, 16 }, { 0x4000, 128 }, { 0x10000, 32 },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(runs); i++) {
+        uint64_t page = runs[i].page, run = page * runs[i].entries;
+        uint64_t base = 4 * run, j;
+        unsigned n = runs[i].entries;
+        MmnIotlb *t = mmn_iotlb_new(1024);
+        MmnIotlbCtx *c = mmn_iotlb_ctx_new(t, 1);
+        MmnTranslation tr;
+
+        /* the run, and a plain page on each side of it */
+        for (j = 0; j < n; j++) {
+            tr = mk_leaf(base + j * page, 0x80000000 + j * page, 3, page, run);
+            g_assert_true(mmn_iotlb_fill(c, &tr));
+        }
+        tr = mk_leaf(base - page, 0x70000000, 3, page, 0);
+        g_assert_true(mmn_iotlb_fill(c, &tr));
+        tr = mk_leaf(base + run, 0x90000000, 3, page, 0);
+        g_assert_true(mmn_iotlb_fill(c, &tr));
+        g_assert_cmpuint(mmn_iotlb_ctx_count(c), ==, n + 2);
+        g_assert_cmphex(lookup_pa(c, base + 3 * page + 8), ==,
+                        0x80000000 + 3 * page + 8);
+
+        g_assert_cmpuint(mmn_iotlb_inv_page(c, base + 5 * page + 1), ==, n);
+        g_assert_cmpuint(mmn_iotlb_ctx_count(c), ==, 2);
+        g_assert_nonnull(mmn_iotlb_lookup(c, base - page, NULL));
+        g_assert_nonnull(mmn_iotlb_lookup(c, base + run, NULL));
+
+        /* half the run cached; the invalidated page is not one of them */
+        for (j = 0; j < n / 2; j++) {
+            tr = mk_leaf(base + j * page, 0x80000000 + j * page, 3, page, run);
+            g_assert_true(mmn_iotlb_fill(c, &tr));
+        }
+        g_assert_cmpuint(mmn_iotlb_inv_page(c, base + run - page), ==,
+                         n / 2);
+        g_assert_cmpuint(mmn_iotlb_ctx_count(c), ==, 2);
+
+        /* a range that only touches the run's last byte */
+        for (j = 0; j < n; j++) {
+            tr = mk_leaf(base + j * page, 0x80000000 + j * page, 3, page, run);
+            g_assert_true(mmn_iotlb_fill(c, &tr));
+        }
+        g_assert_cmpuint(mmn_iotlb_inv_range(c, base + run - 1,
+                                             base + run + 1), ==, n + 1);
+        g_assert_cmpuint(mmn_iotlb_ctx_count(c), ==, 1);
+        g_assert_nonnull(mmn_iotlb_lookup(c, base - page, NULL));
+        /* one before the run: only its own page */
+        g_assert_cmpuint(mmn_iotlb_inv_range(c, base - page, base), ==, 1);
+        mmn_iotlb_free(t);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -429,5 +557,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mmn-iotlb/cache/ctx-free", test_ctx_free);
     g_test_add_func("/mmn-iotlb/cache/foreach", test_foreach);
     g_test_add_func("/mmn-iotlb/cache/bytes-per-entry", test_bytes_per_entry);
+    g_test_add_func("/mmn-iotlb/cache/granule-sizes", test_granule_sizes);
+    g_test_add_func("/mmn-iotlb/cache/contiguous-run-inv",
+                    test_contiguous_run_inv);
     return g_test_run();
 }
