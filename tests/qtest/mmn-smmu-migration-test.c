@@ -200,8 +200,8 @@ static void snapshot_regs(QMmnSmmu *dev, uint32_t *regs)
  */
 typedef struct SourceState {
     MmnKernel *k;
-    MmnMm *mm_stall;        /* CTX_STALL: STALL, IOTLB filled, stalled DMA */
-    MmnMm *mm_abort;        /* CTX_ABORT: no STALL, faults complete */
+    MkMm *mm_stall;        /* CTX_STALL: STALL, IOTLB filled, stalled DMA */
+    MkMm *mm_abort;        /* CTX_ABORT: no STALL, faults complete */
     uint64_t buf;           /* bounce buffer */
     uint8_t data[STALL_LEN];
     uint32_t regs[NR_REGS];
@@ -420,7 +420,7 @@ typedef struct NotifierEnv {
     QGuestAllocator alloc;
     Guest src, dst;
     MmnKernel *k;
-    MmnMm *mm;
+    MkMm *mm;
     uint64_t buf;
 } NotifierEnv;
 

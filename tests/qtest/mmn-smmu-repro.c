@@ -186,7 +186,7 @@ static char *summarize_log(const char *log, unsigned *count)
 static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
                     MkProfile p, Row *row, uint64_t buf)
 {
-    MmnMm *mm = mk_mm_new(k, p, CTX, 39, MMN_CTX_CFG_STALL |
+    MkMm *mm = mk_mm_new(k, p, CTX, 39, MMN_CTX_CFG_STALL |
                           (sc->smmu_hd ?
                            MMN_CTX_CFG_HTTU(MMN_CTX_HTTU_HAHD) : 0));
     uint64_t va = VA39 + sc->va;

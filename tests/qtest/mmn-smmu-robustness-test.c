@@ -1586,7 +1586,7 @@ static void known_good(Fuzz *f)
     MmnCheckReport rep;
     MmnDmaDesc d, out;
     unsigned ctx = f->num_ctx - 1;
-    MmnMm *mm;
+    MkMm *mm;
     uint32_t st;
 
     drain_events(f);

@@ -176,7 +176,7 @@ static void test_qom_counters(void *obj, void *data, QGuestAllocator *alloc)
     QMmnSmmu *s = obj;
     const uint64_t va = 0x2000000000ULL;
     MmnKernel *k;
-    MmnMm *mm;
+    MkMm *mm;
     MmnDmaDesc d;
     MmnEvt e;
     Counters c;

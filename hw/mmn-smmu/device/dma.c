@@ -5,9 +5,11 @@
  * either completes the descriptor (FAULT) or, in a STALL context, parks it
  * until DMA_RESUME / DMA_ABORT.  A translation BLOCKED by an open
  * invalidation parks it until an invalidation ends.  The livelock detector
- * counts faults served again and again from the same cached entry and ends
- * the access with a LIVELOCK event, so a stale entry is visible and never
- * hangs anyone.
+ * counts faults that repeat one another (the same cached entry, or a walk
+ * stopping at the same unchanged descriptor), across descriptors too, and
+ * ends the access with a LIVELOCK event that says whether the IOTLB entry
+ * was stale (a missed invalidation) or agreed with the page tables (the
+ * fault handler did not fix them), so neither hangs anyone.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -29,7 +31,8 @@ static uint32_t mmn_dma_status_word(uint8_t state, const MmnFault *f,
     uint32_t st = state;
 
     if (f) {
-        st |= (uint32_t)f->kind << 8 | (uint32_t)f->level << 16;
+        /* level -1 (4K with DS) is 0xff: an s8 */
+        st |= (uint32_t)f->kind << 8 | (uint32_t)(uint8_t)f->level << 16;
     }
     if (from_cache) {
         st |= MMN_DMA_STATUS_FROM_CACHE;
@@ -64,11 +67,11 @@ static void mmn_dma_writeback(MmnSmmuState *s)
 }
 
 static void mmn_dma_finish(MmnSmmuState *s, uint8_t state, const MmnFault *f,
-                           bool from_cache)
+                           bool from_cache, uint32_t extra)
 {
     MmnSmmuDma *d = &s->dma;
 
-    d->status = mmn_dma_status_word(state, f, from_cache);
+    d->status = mmn_dma_status_word(state, f, from_cache) | extra;
     d->state = MMN_DMA_ST_IDLE;
     mmn_dma_writeback(s);
     trace_mmn_smmu_dma_done(state, d->done, d->faults);
@@ -88,7 +91,7 @@ static void mmn_dma_park(MmnSmmuState *s, uint8_t state, const MmnFault *f,
 
 static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
                           bool write, bool from_cache, bool stalled,
-                          uint32_t count)
+                          bool stale, uint32_t count)
 {
     MmnSmmuCtx *ctx = &s->ctx[s->dma.desc.ctx];
     MmnEvt e = {
@@ -104,58 +107,160 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
     e.flags = (write ? MMN_EVT_F_WRITE : 0) |
               ((ctx->cfg & MMN_CTX_CFG_UNPRIV) ? MMN_EVT_F_UNPRIV : 0) |
               (from_cache ? MMN_EVT_F_FROM_CACHE : 0) |
-              (stalled ? MMN_EVT_F_STALLED : 0);
+              (stalled ? MMN_EVT_F_STALLED : 0) |
+              (stale ? MMN_EVT_F_STALE : 0);
     mmn_smmu_evtq_push(s, &e);
 }
 
 /*
- * A fault on the access at f->va: park (stall) or finish the descriptor.
+ * Livelock detection (docs/specs/mmn-smmu.rst, "Livelock detection").
  *
- * Livelock detection: faults served by the same cached entry (same IOTLB
- * serial: no invalidation removed it in between) are counted; any other
- * fault restarts the count at 1.
+ * The detector keeps one suspect: the last fault.  A new fault repeats it
+ * when it is on the same context and
+ * - it was served from the cache by the same IOTLB entry (same serial: no
+ *   invalidation removed the entry in between), or
+ * - it was walked and stopped at the same place for the same reason: same
+ *   4 KiB page, fault kind, level, descriptor address and descriptor
+ *   value.  Nothing the kernel could have fixed has changed.
+ * A repeat adds 1 to the count, any other fault starts again at 1, and a
+ * successful access to the suspect page clears it (a write, or a read when
+ * the suspect is a read fault: a read through a read-only entry says
+ * nothing about the write it denies).  Nothing else does: neither a new
+ * descriptor nor progress elsewhere, so a driver that resubmits the
+ * descriptor after each fault (no STALL) is caught as well as one that
+ * resumes a stalled one.
  */
+static uint64_t mmn_dma_desc_value(MmnSmmuState *s, uint64_t desc_pa)
+{
+    uint64_t le;
+
+    if (!desc_pa || (desc_pa & 7) || !mmn_smmu_read(s, desc_pa, &le, 8)) {
+        return ~0ULL;           /* no descriptor, or not in RAM */
+    }
+    return le64_to_cpu(le);
+}
+
+static uint32_t mmn_livelock_count(MmnSmmuState *s, uint16_t ctx_id,
+                                   const MmnFault *f, bool write,
+                                   bool from_cache)
+{
+    MmnSmmuLivelock *l = &s->livelock;
+    MmnSmmuCtx *ctx = &s->ctx[ctx_id];
+    uint64_t page = f->va & ~(MMN_PAGE_SIZE - 1);
+    uint64_t serial = mmn_iotlb_entry_serial(ctx->ictx, f->va);
+    uint64_t val = mmn_dma_desc_value(s, f->desc_pa);
+    bool repeat;
+
+    if (!l->count || l->ctx != ctx_id) {
+        repeat = false;
+    } else if (from_cache) {
+        repeat = serial && serial == l->serial;
+    } else {
+        repeat = page == l->page && f->kind == l->kind &&
+                 f->level == l->level && f->desc_pa == l->desc_pa &&
+                 val == l->desc_val;
+    }
+    *l = (MmnSmmuLivelock) {
+        .count = repeat ? l->count + 1 : 1,
+        .ctx = ctx_id,
+        /* the entry a permission-faulting walk just cached counts too */
+        .serial = serial,
+        .page = page,
+        .kind = f->kind,
+        .level = f->level,
+        .write = write,
+        .desc_pa = f->desc_pa,
+        .desc_val = val,
+    };
+    return l->count;
+}
+
+/* The access to @va translated: the suspect on that page may be cleared. */
+static void mmn_livelock_progress(MmnSmmuState *s, uint16_t ctx_id,
+                                  uint64_t va, bool write)
+{
+    MmnSmmuLivelock *l = &s->livelock;
+
+    if (l->count && l->ctx == ctx_id && (write || !l->write) &&
+        l->page == (va & ~(MMN_PAGE_SIZE - 1))) {
+        memset(l, 0, sizeof(*l));
+    }
+}
+
+/*
+ * Is the IOTLB entry translating @va stale?  The comparison of CHECK
+ * (checker.c): a side-effect free walk of the current tables, hardware AF
+ * on and HD off, must give a valid leaf with the same output address and
+ * the same write permission.  No entry: nothing stale.
+ */
+static bool mmn_livelock_stale(MmnSmmuState *s, MmnSmmuCtx *ctx, uint64_t va)
+{
+    const MmnTranslation *old = mmn_iotlb_lookup(ctx->ictx, va, NULL);
+    MmnWalkConfig cfg;
+    MmnAccess acc = { 0 };
+    MmnTranslation now;
+    MmnFault f;
+    MmnFaultKind k;
+
+    if (!old) {
+        return false;
+    }
+    cfg = ctx->walk;
+    cfg.ha = true;
+    cfg.hd = false;
+    acc.va = old->va;
+    acc.unpriv = !!(ctx->cfg & MMN_CTX_CFG_UNPRIV);
+    k = mmn_walk(&cfg, &mmn_smmu_pt_ops_peek, s, &acc, &now, &f);
+    if (k != MMN_FAULT_NONE && k != MMN_FAULT_PERMISSION) {
+        return true;
+    }
+    return now.pa + (old->va - now.va) != old->pa ||
+           (old->perm & MMN_PERM_W) != (now.perm & MMN_PERM_W);
+}
+
+/* A fault on the access at f->va: park (stall) or finish the descriptor. */
 static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                           bool from_cache)
 {
     MmnSmmuDma *d = &s->dma;
     MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
-    uint64_t serial = from_cache ?
-                      mmn_iotlb_entry_serial(ctx->ictx, f->va) : 0;
+    uint32_t count = mmn_livelock_count(s, d->desc.ctx, f, write,
+                                        from_cache);
 
     d->faults++;
     s->stat_dma_faults++;
-    if (serial && serial == d->fault_serial) {
-        d->repeat++;
-    } else {
-        /* A walk that faulted and cached its leaf starts the count. */
-        d->repeat = 1;
-        d->fault_serial = from_cache ? serial :
-                          mmn_iotlb_entry_serial(ctx->ictx, f->va);
-    }
     d->fault_va = f->va;
     trace_mmn_smmu_dma_fault(d->desc.ctx, f->va, f->kind, f->level,
-                             from_cache, d->repeat);
-    if (from_cache && d->repeat >= s->livelock_threshold) {
+                             from_cache, count);
+    if (count >= s->livelock_threshold) {
+        bool stale = mmn_livelock_stale(s, ctx, f->va);
+
         s->stat_livelocks++;
+        trace_mmn_smmu_dma_livelock(d->desc.ctx, f->va, count, from_cache,
+                                    stale);
         mmn_dma_event(s, MMN_EVT_LIVELOCK, f, write, from_cache, false,
-                      d->repeat);
+                      stale, count);
         qemu_log_mask(LOG_GUEST_ERROR,
                       "mmn-smmu: livelock: ctx %u VA 0x%" PRIx64 " faulted "
-                      "%u times from the same cached entry; was an "
-                      "invalidation missed?\n", d->desc.ctx, f->va,
-                      d->repeat);
-        mmn_dma_finish(s, MMN_DMA_ST_LIVELOCK, f, from_cache);
+                      "%u times in a row %s; %s\n", d->desc.ctx, f->va, count,
+                      from_cache ? "from the same cached entry" :
+                      "at the same descriptor",
+                      stale ? "the entry is stale: was an invalidation "
+                      "missed?" : "the IOTLB agrees with the page tables: "
+                      "the fault handler did not fix them");
+        memset(&s->livelock, 0, sizeof(s->livelock));
+        mmn_dma_finish(s, MMN_DMA_ST_LIVELOCK, f, from_cache,
+                       stale ? MMN_DMA_STATUS_STALE : 0);
         return;
     }
     if (ctx->cfg & MMN_CTX_CFG_STALL) {
-        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, true,
-                      d->repeat);
+        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, true, false,
+                      count);
         mmn_dma_park(s, MMN_DMA_ST_STALLED, f, from_cache);
     } else {
-        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, false,
-                      d->repeat);
-        mmn_dma_finish(s, MMN_DMA_ST_FAULT, f, from_cache);
+        mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, false, false,
+                      count);
+        mmn_dma_finish(s, MMN_DMA_ST_FAULT, f, from_cache, 0);
     }
 }
 
@@ -168,7 +273,8 @@ static void mmn_dma_run(MmnSmmuState *s)
     uint8_t buf[MMN_DMA_CHUNK];
 
     while (d->done < d->desc.len) {
-        uint64_t va = d->desc.va + d->done;
+        /* TBI: the device translates and reports the untagged VA */
+        uint64_t va = mmn_walk_input_va(&ctx->walk, d->desc.va + d->done);
         MmnAccess acc = {
             .va = va,
             .write = write,
@@ -181,7 +287,7 @@ static void mmn_dma_run(MmnSmmuState *s)
         uint64_t pa, n, i;
 
         if (!ctx->bound) {
-            mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false);
+            mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false, 0);
             return;
         }
         r = mmn_iotlb_translate(ctx->ictx, &ctx->walk, &mmn_smmu_pt_ops, s,
@@ -198,9 +304,10 @@ static void mmn_dma_run(MmnSmmuState *s)
             return;
         case MMN_XLATE_RELEASED:
         default:
-            mmn_dma_finish(s, MMN_DMA_ST_RELEASED, NULL, false);
+            mmn_dma_finish(s, MMN_DMA_ST_RELEASED, NULL, false, 0);
             return;
         }
+        mmn_livelock_progress(s, d->desc.ctx, va, write);
         pa = tr.pa + (va - tr.va);
         n = MIN((uint64_t)d->desc.len - d->done, tr.va + tr.size - va);
         n = MIN(n, MMN_PAGE_SIZE - (va & (MMN_PAGE_SIZE - 1)));
@@ -233,10 +340,8 @@ static void mmn_dma_run(MmnSmmuState *s)
             break;
         }
         d->done += n;
-        d->repeat = 0;
-        d->fault_serial = 0;
     }
-    mmn_dma_finish(s, MMN_DMA_ST_DONE, NULL, false);
+    mmn_dma_finish(s, MMN_DMA_ST_DONE, NULL, false, 0);
 }
 
 void mmn_smmu_dma_doorbell(MmnSmmuState *s)
@@ -291,7 +396,7 @@ void mmn_smmu_dma_doorbell(MmnSmmuState *s)
     if (bad) {
         qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: bad DMA descriptor 0x%"
                       PRIx64 ": %s\n", d->desc_addr, bad);
-        mmn_dma_finish(s, MMN_DMA_ST_BAD_DESC, NULL, false);
+        mmn_dma_finish(s, MMN_DMA_ST_BAD_DESC, NULL, false, 0);
         return;
     }
     mmn_dma_run(s);
@@ -314,7 +419,7 @@ void mmn_smmu_dma_abort(MmnSmmuState *s)
 {
     if (s->dma.state == MMN_DMA_ST_STALLED ||
         s->dma.state == MMN_DMA_ST_BLOCKED) {
-        mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false);
+        mmn_dma_finish(s, MMN_DMA_ST_ABORTED, NULL, false, 0);
     }
 }
 
@@ -330,4 +435,5 @@ void mmn_smmu_dma_kick(MmnSmmuState *s)
 void mmn_smmu_dma_reset(MmnSmmuState *s)
 {
     memset(&s->dma, 0, sizeof(s->dma));
+    memset(&s->livelock, 0, sizeof(s->livelock));
 }

@@ -557,8 +557,6 @@ static const VMStateDescription vmstate_mmn_smmu_dma = {
         VMSTATE_BUFFER_UNSAFE(desc, MmnSmmuDma, 1, sizeof(MmnDmaDesc)),
         VMSTATE_UINT32(done, MmnSmmuDma),
         VMSTATE_UINT32(faults, MmnSmmuDma),
-        VMSTATE_UINT32(repeat, MmnSmmuDma),
-        VMSTATE_UINT64(fault_serial, MmnSmmuDma),
         VMSTATE_UINT64(fault_va, MmnSmmuDma),
         VMSTATE_UINT32(status, MmnSmmuDma),
         VMSTATE_END_OF_LIST()

@@ -156,6 +156,7 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_EVT_F_UNPRIV        0x02
 #define MMN_EVT_F_FROM_CACHE    0x04
 #define MMN_EVT_F_STALLED       0x08
+#define MMN_EVT_F_STALE         0x10    /* LIVELOCK on a stale IOTLB entry */
 
 /* DMA descriptors: 64 bytes */
 #define MMN_DMA_DESC_SIZE       64
@@ -176,6 +177,7 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_DMA_STATUS_KIND(s)      (((s) >> 8) & 0xff)
 #define MMN_DMA_STATUS_LEVEL(s)     (((s) >> 16) & 0xff)
 #define MMN_DMA_STATUS_FROM_CACHE   (1u << 24)
+#define MMN_DMA_STATUS_STALE        (1u << 25)  /* LIVELOCK, stale entry */
 
 /* Coherence check report: 256 bytes */
 #define MMN_CHECK_REPORT_SIZE   256
