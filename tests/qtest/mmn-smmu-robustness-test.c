@@ -498,6 +498,26 @@ static int cmd_predict(Fuzz *f, const MmnCmd *c)
 }
 
 /*
+ * The TTB alignment CTX_BIND requires (docs/specs/mmn-smmu.rst, "Context
+ * configuration"): the start-level table's size, at least 64 bytes with
+ * a 52-bit OA; 0 for a configuration that never binds.
+ */
+static uint64_t bind_ttb_align(uint64_t cfg)
+{
+    unsigned va = cfg & 0xff, oa = (cfg >> 8) & 0xff;
+    unsigned g = (unsigned[]){ 12, 16, 14, 0 }[MMN_CTX_CFG_GRANULE_OF(cfg)];
+    uint64_t bytes;
+    int start;
+
+    if (!g || va <= g || va > 52) {
+        return 0;
+    }
+    start = 4 - (int)DIV_ROUND_UP(va - g, g - 3);
+    bytes = 8ULL << (va - (g + (g - 3) * (3 - start)));
+    return oa == 52 ? MAX(bytes, 64) : bytes;
+}
+
+/*
  * A command that succeeded must have had valid operands: every address it
  * wrote to is RAM and aligned, every range well-formed.
  */
@@ -513,7 +533,8 @@ static void cmd_check_success(Fuzz *f, const MmnCmd *c)
         ok = addr_ok(c->a0, MMN_CHECK_REPORT_SIZE, 8);
         break;
     case MMN_CMD_CTX_BIND:
-        ok = !(c->a0 & (PAGE - 1)) && !(c->a1 & MMN_CTX_CFG_RESERVED);
+        ok = !(c->a0 & (bind_ttb_align(c->a1) - 1)) &&
+             !(c->a1 & MMN_CTX_CFG_RESERVED);
         break;
     case MMN_CMD_MN_RANGE_START:
     case MMN_CMD_MN_CLEAR_FLUSH_YOUNG:

@@ -41,7 +41,8 @@ static int mmn_smmu_dma_range_start(MmnNotifier *mn,
         &s->ctx[s->dma.desc.ctx] != ctx) {
         return 0;
     }
-    page = (s->dma.desc.va + s->dma.done) & ~(MMN_PAGE_SIZE - 1);
+    page = mmn_walk_input_va(&ctx->walk, s->dma.desc.va + s->dma.done) &
+           ~(MMN_PAGE_SIZE - 1);
     if (range->start < page + MMN_PAGE_SIZE && page < range->end) {
         trace_mmn_smmu_dma_would_block(s->dma.desc.ctx, page);
         return -EAGAIN;
@@ -61,35 +62,75 @@ MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx)
     return &s->ctx[idx];
 }
 
-int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
-                      uint64_t cfg, uint64_t owner)
+/*
+ * The walk configuration of a CTX_BIND configuration word, or the
+ * CMDQ_ERR reason that refuses it (docs/specs/mmn-smmu.rst, "Context
+ * configuration").
+ */
+static int mmn_smmu_ctx_config(uint64_t ttb, uint64_t cfg, MmnWalkConfig *w)
 {
-    MmnSmmuCtx *ctx = &s->ctx[idx];
     unsigned va_bits = cfg & 0xff;
     unsigned oa_bits = (cfg >> 8) & 0xff;
     unsigned httu = (cfg >> 16) & 3;
-    MmnSmmuDmaSub *dma_sub;
+    unsigned granule = MMN_CTX_CFG_GRANULE_OF(cfg);
+    bool ds = cfg & MMN_CTX_CFG_DS;
+    uint64_t align;
 
     if (cfg & MMN_CTX_CFG_RESERVED) {
         return MMN_CMDQ_ERR_RESERVED;
     }
-    if (va_bits < 25 || va_bits > 48 || oa_bits < 32 || oa_bits > 48 ||
-        httu > MMN_CTX_HTTU_HAHD) {
+    *w = (MmnWalkConfig) {
+        .ttb = ttb,
+        .va_bits = va_bits,
+        .oa_bits = oa_bits,
+        .granule = granule,
+        .ds = ds,
+        .tbi = cfg & MMN_CTX_CFG_TBI,
+        .ha = httu >= MMN_CTX_HTTU_HA,
+        .hd = httu >= MMN_CTX_HTTU_HAHD,
+    };
+    if (granule != MMN_CTX_GRANULE_4K && granule != MMN_CTX_GRANULE_16K &&
+        granule != MMN_CTX_GRANULE_64K) {
+        return MMN_CMDQ_ERR_BAD_CONFIG;     /* TG0 0b11 is reserved */
+    }
+    if (ds && granule == MMN_CTX_GRANULE_64K) {
+        return MMN_CMDQ_ERR_BAD_CONFIG;     /* DS is for 4K and 16K */
+    }
+    if (!mmn_walk_config_valid(w) ||
+        (oa_bits != MMN_OA_BITS_MAX &&
+         (oa_bits < MMN_OA_BITS_MIN || oa_bits > MMN_OA_BITS_MAX_48)) ||
+        oa_bits > mmn_walk_max_oa_bits(w) || httu > MMN_CTX_HTTU_HAHD) {
         return MMN_CMDQ_ERR_BAD_CONFIG;
     }
-    if ((ttb & 0xfff) || ttb >> oa_bits) {
+    /* the start table, naturally aligned; 64 bytes at least for 52 bits */
+    align = mmn_walk_start_table_size(w);
+    if (oa_bits == MMN_OA_BITS_MAX) {
+        align = MAX(align, 64);
+    }
+    if ((ttb & (align - 1)) || ttb >> oa_bits) {
         return MMN_CMDQ_ERR_BAD_ADDR;
+    }
+    return 0;
+}
+
+int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
+                      uint64_t cfg, uint64_t owner)
+{
+    MmnSmmuCtx *ctx = &s->ctx[idx];
+    MmnSmmuDmaSub *dma_sub;
+    MmnWalkConfig walk;
+    int err = mmn_smmu_ctx_config(ttb, cfg, &walk);
+
+    if (err) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: CTX_BIND %u: configuration"
+                      " 0x%" PRIx64 " with TTB 0x%" PRIx64 " refused (%d)\n",
+                      idx, cfg, ttb, err);
+        return err;
     }
     ctx->ttb = ttb;
     ctx->cfg = cfg;
     ctx->owner = owner;
-    ctx->walk = (MmnWalkConfig) {
-        .ttb = ttb,
-        .va_bits = va_bits,
-        .oa_bits = oa_bits,
-        .ha = httu >= MMN_CTX_HTTU_HA,
-        .hd = httu >= MMN_CTX_HTTU_HAHD,
-    };
+    ctx->walk = walk;
     ctx->mm = mmn_mm_new();
     mmn_mm_set_legacy_invalidate_range(ctx->mm,
                                        cfg & MMN_CTX_CFG_LEGACY_INV);

@@ -31,6 +31,12 @@ static uint32_t mmn_smmu_features(MmnSmmuState *s)
     f = FIELD_DP32(f, FEATURES, STALL, 1);
     f = FIELD_DP32(f, FEATURES, MSI, 1);
     f = FIELD_DP32(f, FEATURES, YOUNG_BITMAP, 1);
+    /* every stage-1 format of include/hw/mmn-smmu/walker.h */
+    f = FIELD_DP32(f, FEATURES, GRAN16K, 1);
+    f = FIELD_DP32(f, FEATURES, GRAN64K, 1);
+    f = FIELD_DP32(f, FEATURES, LPA2, 1);
+    f = FIELD_DP32(f, FEATURES, LVA_LPA, 1);
+    f = FIELD_DP32(f, FEATURES, TBI, 1);
     /* FEATURES.BTM stays 0: the device never snoops TLBI. */
     return f;
 }

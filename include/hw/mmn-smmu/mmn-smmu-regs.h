@@ -37,6 +37,11 @@ REG32(FEATURES,     0x008)
     FIELD(FEATURES, MSI,         6, 1)
     FIELD(FEATURES, YOUNG_BITMAP, 7, 1)
     FIELD(FEATURES, BTM,         8, 1)
+    FIELD(FEATURES, GRAN16K,     9, 1)
+    FIELD(FEATURES, GRAN64K,    10, 1)
+    FIELD(FEATURES, LPA2,       11, 1)
+    FIELD(FEATURES, LVA_LPA,    12, 1)
+    FIELD(FEATURES, TBI,        13, 1)
 REG32(NUM_CTX,      0x00c)
 REG32(IOTLB_CAP,    0x010)
 REG32(QUEUE_CAPS,   0x014)
@@ -136,7 +141,14 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CTX_CFG_UNPRIV      (1ULL << 18)
 #define MMN_CTX_CFG_STALL       (1ULL << 19)
 #define MMN_CTX_CFG_LEGACY_INV  (1ULL << 20)
-#define MMN_CTX_CFG_RESERVED    (~0x1fffffULL)
+#define MMN_CTX_CFG_GRANULE(x)  (((uint64_t)(x) & 0x3) << 21)  /* TG0 */
+#define MMN_CTX_CFG_GRANULE_OF(cfg) (((cfg) >> 21) & 0x3)
+#define MMN_CTX_GRANULE_4K      0
+#define MMN_CTX_GRANULE_64K     1
+#define MMN_CTX_GRANULE_16K     2
+#define MMN_CTX_CFG_DS          (1ULL << 23)    /* FEAT_LPA2 descriptors */
+#define MMN_CTX_CFG_TBI         (1ULL << 24)    /* top byte ignore */
+#define MMN_CTX_CFG_RESERVED    (~0x1ffffffULL)
 
 /* CMDQ_ERR reasons */
 #define MMN_CMDQ_ERR_OPCODE     1
