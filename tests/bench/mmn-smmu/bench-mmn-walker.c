@@ -15,7 +15,7 @@
 #include "hw/mmn-smmu/walker.h"
 
 #define MEM_BASE    0x40000000ULL
-#define MEM_PAGES   64
+#define MEM_PAGES   256
 #define PAGE_SZ     4096ULL
 #define NR_VAS      4096        /* 8 level-3 tables of 512 pages */
 #define RUNS        5
@@ -55,10 +55,16 @@ static const MmnPtOps bm_ops = {
     .cmpxchg = bm_cmpxchg,
 };
 
-static uint64_t bm_alloc(BenchMem *m)
+/* A table of @bytes, naturally aligned (a granule, or a smaller root). */
+static uint64_t bm_alloc(BenchMem *m, uint64_t bytes)
 {
-    g_assert(m->next_page < MEM_PAGES);
-    return MEM_BASE + m->next_page++ * PAGE_SZ;
+    uint64_t align = MAX(bytes, PAGE_SZ) / PAGE_SZ, pa;
+
+    m->next_page = ROUND_UP(m->next_page, align);
+    pa = MEM_BASE + m->next_page * PAGE_SZ;
+    m->next_page += DIV_ROUND_UP(bytes, PAGE_SZ);
+    g_assert(m->next_page <= MEM_PAGES);
+    return pa;
 }
 
 static uint64_t *bm_word(BenchMem *m, uint64_t pa)
@@ -66,32 +72,40 @@ static uint64_t *bm_word(BenchMem *m, uint64_t pa)
     return &m->words[(pa - MEM_BASE) / 8];
 }
 
-/* Map @va with a leaf at @level, creating tables; returns the leaf's PA. */
+/*
+ * Map @va with a leaf at @level, creating tables; returns the leaf's PA.
+ * Tables are below 2^48, so their descriptors are plain in every format.
+ */
 static uint64_t bm_map(BenchMem *m, const MmnWalkConfig *cfg, uint64_t va,
-                       unsigned level, uint64_t desc)
+                       int level, uint64_t desc)
 {
-    unsigned l = cfg->va_bits > 39 ? 0 : 1;
+    unsigned g = mmn_walk_granule_shift(cfg->granule);
+    int l = mmn_walk_start_level(cfg);
     uint64_t table = cfg->ttb;
 
     for (;; l++) {
-        uint64_t *slot = bm_word(m, table + ((va >> (39 - 9 * l)) & 511) * 8);
+        unsigned shift = g + (g - 3) * (3 - l);
+        uint64_t pa = table + ((va >> shift) & ((1ULL << (g - 3)) - 1)) * 8;
+        uint64_t *slot = bm_word(m, pa);
 
         if (l == level) {
             *slot = desc;
-            return table + ((va >> (39 - 9 * l)) & 511) * 8;
+            return pa;
         }
         if (!(*slot & MMN_PTE_VALID)) {
-            *slot = bm_alloc(m) | MMN_PTE_VALID | MMN_PTE_TABLE;
+            *slot = bm_alloc(m, 1ULL << g) | MMN_PTE_VALID | MMN_PTE_TABLE;
         }
-        table = *slot & MMN_PTE_ADDR_MASK;
+        table = *slot & MMN_PTE_ADDR_MASK & ~((1ULL << g) - 1);
     }
 }
 
 typedef struct Scenario {
     const char *name;
     unsigned va_bits;
-    unsigned leaf_level;        /* 3: 4 KiB pages, 2: 2 MiB blocks */
+    unsigned leaf_level;        /* 3: pages, 2: level-2 blocks */
     bool httu;                  /* pages start old and clean; writes */
+    unsigned granule;           /* MmnGranule (0: 4 KiB) */
+    bool ds;
 } Scenario;
 
 /* volatile: keeps the compiler from dropping the walks' results */
@@ -101,9 +115,11 @@ static double run_scenario(const Scenario *sc, unsigned walks)
 {
     BenchMem m = { .words = g_new0(uint64_t, MEM_PAGES * PAGE_SZ / 8) };
     MmnWalkConfig cfg = {
-        .va_bits = sc->va_bits, .oa_bits = 48, .ha = sc->httu, .hd = sc->httu,
+        .va_bits = sc->va_bits, .oa_bits = sc->ds ? 52 : 48,
+        .ha = sc->httu, .hd = sc->httu, .granule = sc->granule, .ds = sc->ds,
     };
-    uint64_t leaf_size = sc->leaf_level == 3 ? PAGE_SZ : 2ULL << 20;
+    unsigned g = mmn_walk_granule_shift(sc->granule);
+    uint64_t leaf_size = 1ULL << (g + (g - 3) * (3 - sc->leaf_level));
     uint64_t attrs = MMN_PTE_VALID | MMN_PTE_AP_USER |
                      (sc->leaf_level == 3 ? MMN_PTE_TABLE : 0);
     uint64_t *vas = g_new(uint64_t, NR_VAS);
@@ -114,7 +130,7 @@ static double run_scenario(const Scenario *sc, unsigned walks)
     double best = 0;
     int run, i;
 
-    cfg.ttb = bm_alloc(&m);
+    cfg.ttb = bm_alloc(&m, mmn_walk_start_table_size(&cfg));
     for (i = 0; i < NR_VAS; i++) {
         uint64_t va = base + i * leaf_size;
 
@@ -177,6 +193,16 @@ int main(int argc, char **argv)
         { "2-level walk, 39-bit VA, 2 MiB block", 39, 2, false },
         { "4-level walk + HTTU CAS (AF, dirty)", 48, 3, true },
         { "3-level walk + HTTU CAS (AF, dirty)", 39, 3, true },
+        { "5-level walk, 52-bit VA, 4 KiB page, DS", 52, 3, false,
+          MMN_GRANULE_4K, true },
+        { "3-level walk, 47-bit VA, 16 KiB page", 47, 3, false,
+          MMN_GRANULE_16K },
+        { "4-level walk, 52-bit VA, 16 KiB page, DS", 52, 3, false,
+          MMN_GRANULE_16K, true },
+        { "3-level walk, 52-bit VA, 64 KiB page", 52, 3, false,
+          MMN_GRANULE_64K },
+        { "2-level walk, 42-bit VA, 64 KiB page", 42, 3, false,
+          MMN_GRANULE_64K },
     };
     unsigned walks = 2000000;
     int i;
