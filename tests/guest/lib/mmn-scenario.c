@@ -36,6 +36,7 @@
 #define KPF_THP			22
 
 #define SHMEM_HUGE_MNT		"/tmp/mmn-shmem-huge"
+#define SHMEM_SMALL_MNT		"/tmp/mmn-shmem-small"
 
 static char na_reason[256];
 
@@ -239,21 +240,27 @@ const char *mmn_class(const struct mmn_dma *d)
 
 /* ------------------------------------------------------------- memory */
 
-static int ensure_shmem_huge_mount(void)
+static int ensure_tmpfs_mount(const char *dir, const char *opts)
 {
+	char mark[160];
 	struct stat st;
 
-	if (stat(SHMEM_HUGE_MNT "/.mmn", &st) == 0)
+	snprintf(mark, sizeof(mark), "%s/.mmn", dir);
+	if (stat(mark, &st) == 0)
 		return 0;
-	mkdir(SHMEM_HUGE_MNT, 0755);
-	if (mount("tmpfs", SHMEM_HUGE_MNT, "tmpfs", 0,
-		  "huge=always,size=64m")) {
+	mkdir(dir, 0755);
+	if (mount("tmpfs", dir, "tmpfs", 0, opts)) {
 		if (errno == EINVAL)
-			return mmn_na("tmpfs refuses huge=always (no THP for shmem)");
+			return mmn_na("tmpfs refuses %s", opts);
 		return -errno;
 	}
-	close(open(SHMEM_HUGE_MNT "/.mmn", O_CREAT | O_WRONLY, 0644));
+	close(open(mark, O_CREAT | O_WRONLY, 0644));
 	return 0;
+}
+
+static int ensure_shmem_huge_mount(void)
+{
+	return ensure_tmpfs_mount(SHMEM_HUGE_MNT, "huge=always,size=64m");
 }
 
 static int map_file(struct mmn_mem *mem, const char *dir, size_t len,
@@ -339,6 +346,11 @@ int mmn_mem_map(struct mmn_mem *mem, enum mmn_mem_kind kind, size_t len)
 		mem->map_len = len;
 		mem->p = mem->map;
 		return 0;
+	case MMN_MEM_TMPFS_SHARED:
+		ret = ensure_tmpfs_mount(SHMEM_SMALL_MNT, "huge=never,size=64m");
+		if (ret)
+			return ret;
+		return map_file(mem, SHMEM_SMALL_MNT, len, MMN_PAGE);
 	case MMN_MEM_FILE_SHARED:
 		if (!fs_mounted_at(MMN_EXT4_DIR))
 			return mmn_na("no scenario disk: nothing mounted at "
@@ -680,10 +692,19 @@ int mmn_ksm_merge(void *p, size_t len, unsigned int timeout_ms)
 	if (madvise(p, len, MADV_MERGEABLE))
 		return errno == EINVAL ? mmn_na("MADV_MERGEABLE refused") : -errno;
 	for (waited = 0; waited < timeout_ms; waited += 20) {
-		ret = mmn_backing(p, &b);
-		if (ret)
-			return ret;
-		if (b.ksm)
+		size_t off;
+		uint64_t pfn = 0;
+		bool merged = true;
+
+		for (off = 0; off < len && merged; off += MMN_PAGE) {
+			ret = mmn_backing((char *)p + off, &b);
+			if (ret)
+				return ret;
+			if (!off)
+				pfn = b.pfn;
+			merged = b.ksm && b.pfn == pfn;
+		}
+		if (merged)
 			return 0;
 		sleep_ms(20);
 	}
@@ -828,4 +849,62 @@ void mmn_pattern(void *buf, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		c[i] = (unsigned char)(i * 7 + 3 + seed * 31);
+}
+
+static int case_buf(struct mmn_case *c, size_t len)
+{
+	if (len == 0 || len > MMN_DMA_MAX)
+		return -EINVAL;
+	if (!c->buf)
+		c->buf = malloc(3 * MMN_DMA_MAX);
+	return c->buf ? 0 : -ENOMEM;
+}
+
+int mmn_case_read(struct mmn *m, struct mmn_case *c, const void *p,
+		  size_t len)
+{
+	unsigned char *in, *cpu;
+	int ret = case_buf(c, len);
+
+	if (ret)
+		return ret;
+	in = c->buf;
+	cpu = c->buf + MMN_DMA_MAX;
+	memcpy(cpu, p, len);
+	c->have_before = true;
+	ret = mmn_dma_read(m, p, in, len, &c->rd);
+	if (ret)
+		return ret;
+	c->read = mmn_read_verdict(&c->rd, in, cpu, len);
+	return 0;
+}
+
+int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len)
+{
+	int ret = case_buf(c, len);
+
+	if (ret)
+		return ret;
+	memcpy(c->buf + MMN_DMA_MAX, p, len);
+	c->have_before = true;
+	return 0;
+}
+
+int mmn_case_write(struct mmn *m, struct mmn_case *c, void *p, size_t len)
+{
+	unsigned char *out, *before;
+	int ret = case_buf(c, len);
+
+	if (ret)
+		return ret;
+	out = c->buf + 2 * MMN_DMA_MAX;
+	before = c->buf + MMN_DMA_MAX;
+	if (!c->have_before)	/* a CPU read of the range */
+		memcpy(before, p, len);
+	mmn_pattern(out, len, 1);
+	ret = mmn_dma_write(m, p, out, len, &c->wr);
+	if (ret)
+		return ret;
+	c->data = mmn_data_verdict(&c->wr, p, out, before, len);
+	return 0;
 }

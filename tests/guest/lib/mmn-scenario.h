@@ -202,6 +202,8 @@ enum mmn_mem_kind {
 	MMN_MEM_HUGETLB_SHARED,	/* MAP_SHARED|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_HUGETLB_PRIVATE, /* MAP_PRIVATE|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_FILE_SHARED,	/* MAP_SHARED of a file in MMN_EXT4_DIR */
+	MMN_MEM_TMPFS_SHARED,	/* MAP_SHARED of a file on a tmpfs mounted
+				 * huge=never (shmem, small pages) */
 };
 
 struct mmn_mem {
@@ -267,8 +269,9 @@ int mmn_sysfs_read(const char *path, char *buf, size_t len);
 int mmn_mthp_enable(unsigned int kb);
 /* Make sure at least n 2 MiB hugetlb pages are free (vm.nr_hugepages). */
 int mmn_hugetlb_reserve(unsigned int n);
-/* MADV_MERGEABLE on [p, p + len) and wait (at most timeout_ms) until KSM
- * merged the page at p. */
+/* MADV_MERGEABLE on [p, p + len), whose pages hold the same data, and
+ * wait (at most timeout_ms) until KSM merged them all into one KSM page
+ * (every page KSM, one PFN). */
 int mmn_ksm_merge(void *p, size_t len, unsigned int timeout_ms);
 
 /* ------------------------------------------------------------- processes */
@@ -316,12 +319,46 @@ void mmn_row_na(const struct mmn *m, const char *testname,
 /* Fill a buffer with a pattern that depends on seed. */
 void mmn_pattern(void *buf, size_t len, unsigned int seed);
 
+/*
+ * The usual case: the device READs the range (caching its entries; the
+ * data is compared with what the CPU sees), the scenario changes the page
+ * tables, the device WRITEs a pattern, the row reports the WRITE.
+ *   struct mmn_case c = MMN_CASE_INIT;
+ *   MMN_TRY(m, mmn_case_read(m, &c, p, len));    (optional)
+ *   ... fork / madvise / mprotect / CPU access ...
+ *   MMN_TRY(m, mmn_case_write(m, &c, p, len));
+ *   MMN_REPORT_CASE(m, &c);
+ * read is "n/a" without mmn_case_read; data compares what the CPU sees
+ * after the WRITE with the pattern (DONE) or with the range's content
+ * before it (otherwise: unchanged / CHANGED).  That content is the CPU's
+ * copy taken by mmn_case_read (or by mmn_case_snapshot, after the scenario
+ * changed the data); with neither, mmn_case_write reads the range with
+ * the CPU first (a CPU read access: it may fault and change the PTE).
+ * Neither mmn_case_read nor mmn_case_write write the range with the CPU.
+ * len <= MMN_DMA_MAX.
+ */
+struct mmn_case {
+	struct mmn_dma rd, wr;
+	const char *read, *data;
+	unsigned char *buf;	/* 3 * MMN_DMA_MAX scratch, allocated once */
+	bool have_before;
+};
+
+#define MMN_CASE_INIT { .read = "n/a", .data = "n/a" }
+int mmn_case_read(struct mmn *m, struct mmn_case *c, const void *p,
+		  size_t len);
+int mmn_case_write(struct mmn *m, struct mmn_case *c, void *p, size_t len);
+int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len);
+
 #ifndef MMN_SCENARIO_NO_HARNESS
 #include "kselftest_harness.h"
 
 /* In a TEST(): the case's row for access d, then the harness result. */
 #define MMN_REPORT(m, d, read, data) \
 	mmn_row((m), _metadata->name, (d), (read), (data))
+
+/* In a TEST(): the row of a struct mmn_case. */
+#define MMN_REPORT_CASE(m, c) MMN_REPORT((m), &(c)->wr, (c)->read, (c)->data)
 
 /* In a TEST(): an N/A row, then SKIP (never a pass). */
 #define MMN_NOT_APPLICABLE(m, fmt, ...) do { \
