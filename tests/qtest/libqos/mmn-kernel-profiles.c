@@ -257,7 +257,7 @@ static const MkSubscriberOps mk_subscribers[MK_NR_SUBSCRIBERS]
         [MK_LINUX_6_6] = {
             "invalidate_range_start/end, clear_flush_young, clear_young, "
             "test_young, release (kvm_mmu_notifier_ops, "
-            "virt/kvm/kvm_main.c, 6.12: no change_pte)", true, false },
+            "virt/kvm/kvm_main.c, 6.12)", true, false },
     },
 };
 
