@@ -119,6 +119,9 @@
 #define MMN_LOG_ENTS		256	/* event log (power of 2) */
 #define MMN_DMA_WAIT		(5 * HZ)
 
+/* 6.6+: .arch_invalidate_secondary_tlbs, called by the TLB flush helpers */
+#define MMN_SECONDARY_TLBS	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0))
+
 /* arm-smmu-v3-sva.c: "Cloned from the MAX_TLBI_OPS in tlbflush.h" */
 #define CMDQ_MAX_TLBI_OPS	(1 << (PAGE_SHIFT - 3))
 
@@ -412,12 +415,9 @@ static void mmn_mn_invalidate(struct mmu_notifier *mn, struct mm_struct *mm,
 	if (!range_inv) {
 		if (size >= CMDQ_MAX_TLBI_OPS * PAGE_SIZE)
 			size = 0;
+	} else if (MMN_SECONDARY_TLBS && size == ULONG_MAX) {
+		size = 0;	/* 6.12: flush_tlb_mm()'s (0, -1UL) */
 	}
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-	else if (size == ULONG_MAX) {
-		size = 0;
-	}
-#endif
 	if (!mmn_mn_account(sva, start, end, !size))
 		return;
 	if (!size)	/* arm_smmu_tlb_inv_asid */
@@ -557,7 +557,8 @@ static void mmn_unbind(struct mmn_file *f)
 }
 
 /* What iommu_sva_handle_mm() (6.12; iommu_sva_handle_iopf in 6.1) does
- * for a page request. */
+ * for a page request.
+ */
 static bool mmn_handle_fault(struct mm_struct *mm, const struct mmn_event *e)
 {
 	unsigned long va = e->va;
