@@ -196,14 +196,17 @@ enum mmn_mem_kind {
 	MMN_MEM_ANON_SHARED,	/* MAP_SHARED|MAP_ANONYMOUS (shmem), small */
 	MMN_MEM_ANON_THP,	/* private anonymous, PMD aligned, MADV_HUGEPAGE */
 	MMN_MEM_ANON_MTHP,	/* private anonymous, with one mTHP size enabled
-				 * (mmn_mthp_enable), MADV_HUGEPAGE */
+				 * (mmn_mthp_enable), MADV_HUGEPAGE
+				 */
 	MMN_MEM_SHMEM_THP,	/* MAP_SHARED on a tmpfs mounted huge=always,
-				 * PMD aligned */
+				 * PMD aligned
+				 */
 	MMN_MEM_HUGETLB_SHARED,	/* MAP_SHARED|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_HUGETLB_PRIVATE, /* MAP_PRIVATE|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_FILE_SHARED,	/* MAP_SHARED of a file in MMN_EXT4_DIR */
 	MMN_MEM_TMPFS_SHARED,	/* MAP_SHARED of a file on a tmpfs mounted
-				 * huge=never (shmem, small pages) */
+				 * huge=never (shmem, small pages)
+				 */
 };
 
 struct mmn_mem {
@@ -235,7 +238,8 @@ int mmn_madvise(void *p, size_t len, int advice);
 int mmn_mprotect(void *p, size_t len, int prot);
 
 /* What backs the page at p (from /proc/self/pagemap and /proc/kpageflags,
- * and the VMA's /proc/self/smaps entry). */
+ * and the VMA's /proc/self/smaps entry).
+ */
 struct mmn_backing {
 	bool present;		/* pagemap: page present */
 	uint64_t pfn;
@@ -245,7 +249,8 @@ struct mmn_backing {
 	bool hugetlb;
 	bool ksm;
 	bool pmd_mapped;	/* the VMA has PMD-mapped THP (AnonHugePages,
-				 * ShmemPmdMapped or FilePmdMapped > 0) */
+				 * ShmemPmdMapped or FilePmdMapped > 0)
+				 */
 	bool exclusive;		/* pagemap bit 56: mapped exclusively */
 };
 int mmn_backing(const void *p, struct mmn_backing *b);
@@ -265,13 +270,15 @@ int mmn_sysfs_set(const char *path, const char *value);
 void mmn_restore(void);
 int mmn_sysfs_read(const char *path, char *buf, size_t len);
 /* Only mTHP size kb enabled (hugepages-<kb>kB/enabled=always, every other
- * size never).  MMN_NA before 6.8 (no per-size controls). */
+ * size never).  MMN_NA before 6.8 (no per-size controls).
+ */
 int mmn_mthp_enable(unsigned int kb);
 /* Make sure at least n 2 MiB hugetlb pages are free (vm.nr_hugepages). */
 int mmn_hugetlb_reserve(unsigned int n);
 /* MADV_MERGEABLE on [p, p + len), whose pages hold the same data, and
  * wait (at most timeout_ms) until KSM merged them all into one KSM page
- * (every page KSM, one PFN). */
+ * (every page KSM, one PFN).
+ */
 int mmn_ksm_merge(void *p, size_t len, unsigned int timeout_ms);
 
 /* ------------------------------------------------------------- processes */
@@ -367,7 +374,8 @@ int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len);
 } while (0)
 
 /* In a TEST(): run expr (a library call); MMN_NA -> N/A row + SKIP,
- * error -> failed ASSERT naming expr and the errno. */
+ * error -> failed ASSERT naming expr and the errno.
+ */
 #define MMN_TRY(m, expr) do { \
 	int __mmn_r = (expr); \
 	if (__mmn_r == MMN_NA) \

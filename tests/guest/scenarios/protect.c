@@ -10,7 +10,8 @@
 MMN_FIXTURE(mmn);
 
 /* Shared anonymous page: after mprotect(RW) its PTE is writable-clean
- * again (shmem has no write notification): read-only to the device. */
+ * again (shmem has no write notification): read-only to the device.
+ */
 TEST_F(mmn, mprotect_ro_rw_shared)
 {
 	struct mmn_case c = MMN_CASE_INIT;
@@ -29,7 +30,8 @@ TEST_F(mmn, mprotect_ro_rw_shared)
 
 /* Private anonymous page written, mprotect(RO), the device caches it,
  * mprotect(RW): change_pte_range makes the exclusive page writable at
- * once (can_change_pte_writable). */
+ * once (can_change_pte_writable).
+ */
 TEST_F(mmn, mprotect_ro_rw_private)
 {
 	struct mmn_case c = MMN_CASE_INIT;
@@ -47,7 +49,8 @@ TEST_F(mmn, mprotect_ro_rw_private)
 }
 
 /* Private page shared with a live child after fork: the device's write
- * copies it (do_wp_page -> wp_page_copy, ptep_clear_flush_notify). */
+ * copies it (do_wp_page -> wp_page_copy, ptep_clear_flush_notify).
+ */
 TEST_F(mmn, fork_cow)
 {
 	struct mmn_case c = MMN_CASE_INIT;

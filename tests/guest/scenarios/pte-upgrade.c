@@ -38,7 +38,8 @@ static void read_then_write(struct __test_metadata *_metadata, struct mmn *m,
 }
 
 /* MAP_SHARED anonymous (shmem) page, CPU read: writable-clean PTE
- * (PTE_WRITE|PTE_RDONLY, from _PAGE_SHARED), read-only to the device. */
+ * (PTE_WRITE|PTE_RDONLY, from _PAGE_SHARED), read-only to the device.
+ */
 TEST_F(mmn, writable_clean)
 {
 	struct mmn_mem mem;
@@ -50,7 +51,8 @@ TEST_F(mmn, writable_clean)
 }
 
 /* The same without the device's READ: the write's own walk caches the
- * read-only entry and faults. */
+ * read-only entry and faults.
+ */
 TEST_F(mmn, writable_clean_first_write)
 {
 	struct mmn_mem mem;
@@ -63,7 +65,8 @@ TEST_F(mmn, writable_clean_first_write)
 
 /* MAP_PRIVATE anonymous page written, fork, the child exits: the PTE stays
  * write-protected but the page is exclusive again, so the device's write
- * fault reuses it (do_wp_page -> wp_page_reuse). */
+ * fault reuses it (do_wp_page -> wp_page_reuse).
+ */
 TEST_F(mmn, wp_page_reuse)
 {
 	struct mmn_mem mem;

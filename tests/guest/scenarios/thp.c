@@ -35,7 +35,8 @@ static int map_thp(struct mmn_mem *mem)
 
 /* Written THP, fork, the child exits: the PMD stays write-protected, the
  * folio is exclusive again; the device's write fault reuses it
- * (do_huge_pmd_wp_page -> reuse: pmdp_set_access_flags). */
+ * (do_huge_pmd_wp_page -> reuse: pmdp_set_access_flags).
+ */
 TEST_F(mmn, thp_wp_reuse)
 {
 	struct mmn_case c = MMN_CASE_INIT;
@@ -56,7 +57,8 @@ static void child_nothing(void *arg)
 
 /* Written THP shared with a live child: the write fault cannot reuse it;
  * do_huge_pmd_wp_page falls back (__split_huge_pmd), then do_wp_page
- * copies the small page (wp_page_copy). */
+ * copies the small page (wp_page_copy).
+ */
 TEST_F(mmn, thp_fork_cow)
 {
 	struct mmn_case c = MMN_CASE_INIT;
