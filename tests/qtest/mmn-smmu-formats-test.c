@@ -189,8 +189,9 @@ static uint64_t cfg_word(const Fmt *f, bool tbi)
 #define G64K    MMN_CTX_GRANULE_64K
 
 /*
- * Every combination of the spec's table binds, anything else is
- * BAD_CONFIG (or RESERVED / BAD_ADDR), and a version-1.0 word still binds.
+ * The FEATURES bits announce the formats; every combination of the spec's
+ * table binds, anything else is BAD_CONFIG (or RESERVED / BAD_ADDR), and
+ * a version-1.0 word still binds.
  */
 static void test_bind_config(void *obj, void *data, QGuestAllocator *alloc)
 {
@@ -236,10 +237,16 @@ static void test_bind_config(void *obj, void *data, QGuestAllocator *alloc)
         { C(52, 52, G64K, 0), 0x1000, MMN_CMDQ_ERR_BAD_ADDR },
 #undef C
     };
+    uint32_t feat = qmmn_readl(obj, A_FEATURES);
     Dev d;
     uint64_t ttb;
     int i;
 
+    g_assert_true(FIELD_EX32(feat, FEATURES, GRAN16K));
+    g_assert_true(FIELD_EX32(feat, FEATURES, GRAN64K));
+    g_assert_true(FIELD_EX32(feat, FEATURES, LPA2));
+    g_assert_true(FIELD_EX32(feat, FEATURES, LVA_LPA));
+    g_assert_true(FIELD_EX32(feat, FEATURES, TBI));
     dev_init(&d, obj, alloc);
     ttb = ram_alloc(&d, 0x20000, 0x10000);
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -257,18 +264,6 @@ static void test_bind_config(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 1, 1ULL << 40,
                          MMN_CTX_CFG_VA_BITS(48) | MMN_CTX_CFG_OA_BITS(40)),
                      ==, MMN_CMDQ_ERR_BAD_ADDR);
-}
-
-/* The FEATURES bits that announce the formats. */
-static void test_features(void *obj, void *data, QGuestAllocator *alloc)
-{
-    uint32_t f = qmmn_readl(obj, A_FEATURES);
-
-    g_assert_true(FIELD_EX32(f, FEATURES, GRAN16K));
-    g_assert_true(FIELD_EX32(f, FEATURES, GRAN64K));
-    g_assert_true(FIELD_EX32(f, FEATURES, LPA2));
-    g_assert_true(FIELD_EX32(f, FEATURES, LVA_LPA));
-    g_assert_true(FIELD_EX32(f, FEATURES, TBI));
 }
 
 /*
@@ -307,70 +302,41 @@ static void dma_roundtrip(Dev *d, const Fmt *f, uint16_t ctx)
     g_assert_cmpuint(cmd(d, MMN_CMD_CTX_UNBIND, ctx, 0, 0), ==, 0);
 }
 
-/* 4 KiB, DS = 1, 52-bit VA: the level -1 table of Linux 6.12 with LPA2. */
-static void test_dma_4k_ds(void *obj, void *data, QGuestAllocator *alloc)
-{
-    static const Fmt f = { G4K, 12, true, 52, 52, -1 };
-    Dev d;
-
-    dev_init(&d, obj, alloc);
-    dma_roundtrip(&d, &f, 2);
-}
-
-static void test_dma_16k_ds(void *obj, void *data, QGuestAllocator *alloc)
-{
-    static const Fmt f = { G16K, 14, true, 52, 52, 0 };
-    Dev d;
-
-    dev_init(&d, obj, alloc);
-    dma_roundtrip(&d, &f, 3);
-}
-
-static void test_dma_64k_52(void *obj, void *data, QGuestAllocator *alloc)
-{
-    static const Fmt f = { G64K, 16, false, 52, 52, 1 };
-    Dev d;
-
-    dev_init(&d, obj, alloc);
-    dma_roundtrip(&d, &f, 4);
-}
 
 /*
  * DS changes what descriptor bits [9:8] mean: shareability (ignored) with
  * DS = 0, OA[51:50] with DS = 1, so the same leaf is RAM in one context,
  * and above the 48-bit OA (address size fault) or not RAM in the others.
  */
-static void test_dma_ds_bits(void *obj, void *data, QGuestAllocator *alloc)
+static void dma_ds_bits(Dev *d)
 {
     static const Fmt f48 = { G16K, 14, false, 47, 48, 1 };
     static const Fmt fds = { G16K, 14, true, 47, 48, 1 };
     static const Fmt fds52 = { G16K, 14, true, 47, 52, 1 };
     uint64_t va = 0x12344000ULL, pa;
     uint32_t st;
-    Dev d;
     Pt p;
 
-    dev_init(&d, obj, alloc);
-    pa = ram_alloc(&d, 0x4000, 0x4000);
-    pt_init(&p, &d, &f48);
+    pa = ram_alloc(d, 0x4000, 0x4000);
+    pt_init(&p, d, &f48);
     pt_map(&p, va, pa, PTE_USER | SH_INNER);
-    g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 1, p.ttb, cfg_word(&f48, false)),
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 1, p.ttb, cfg_word(&f48, false)),
                      ==, 0);
-    g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 2, p.ttb, cfg_word(&fds, false)),
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 2, p.ttb, cfg_word(&fds, false)),
                      ==, 0);
-    g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 3, p.ttb,
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 3, p.ttb,
                          cfg_word(&fds52, false)), ==, 0);
-    st = dma(&d, MMN_DMA_OP_FILL, 1, va, 4, 0, 0xabcdef01);
+    st = dma(d, MMN_DMA_OP_FILL, 1, va, 4, 0, 0xabcdef01);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_DONE);
-    g_assert_cmphex(qtest_readl(d.qts, pa), ==, 0xabcdef01);
-    st = dma(&d, MMN_DMA_OP_FILL, 2, va, 4, 0, 0);
+    g_assert_cmphex(qtest_readl(d->qts, pa), ==, 0xabcdef01);
+    st = dma(d, MMN_DMA_OP_FILL, 2, va, 4, 0, 0);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_FAULT);
     g_assert_cmphex(MMN_DMA_STATUS_KIND(st), ==, MMN_FAULT_ADDR_SIZE);
     g_assert_cmphex(MMN_DMA_STATUS_LEVEL(st), ==, 3);
-    st = dma(&d, MMN_DMA_OP_FILL, 3, va, 4, 0, 0);
+    st = dma(d, MMN_DMA_OP_FILL, 3, va, 4, 0, 0);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_FAULT);
     g_assert_cmphex(MMN_DMA_STATUS_KIND(st), ==, 6);  /* EXTERNAL: not RAM */
-    g_assert_cmphex(qtest_readl(d.qts, pa), ==, 0xabcdef01);
+    g_assert_cmphex(qtest_readl(d->qts, pa), ==, 0xabcdef01);
 }
 
 /*
@@ -378,44 +344,63 @@ static void test_dma_ds_bits(void *obj, void *data, QGuestAllocator *alloc)
  * reports the untagged VA; without TBI the tagged VA faults at the start
  * level and is reported as given.
  */
-static void test_dma_tbi(void *obj, void *data, QGuestAllocator *alloc)
+static void dma_tbi(Dev *d)
 {
     static const Fmt f = { G4K, 12, false, 48, 48, 0 };
     uint64_t va = 0x7f0012345000ULL, tag = 0x3cULL << 56, pa;
     uint32_t st;
-    Dev d;
     Pt p;
 
-    dev_init(&d, obj, alloc);
-    pa = ram_alloc(&d, 0x1000, 0x1000);
-    pt_init(&p, &d, &f);
+    pa = ram_alloc(d, 0x1000, 0x1000);
+    pt_init(&p, d, &f);
     pt_map(&p, va, pa, PTE_USER);
-    g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 1, p.ttb, cfg_word(&f, true)),
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 5, p.ttb, cfg_word(&f, true)),
                      ==, 0);
-    g_assert_cmpuint(cmd(&d, MMN_CMD_CTX_BIND, 2, p.ttb, cfg_word(&f, false)),
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 6, p.ttb, cfg_word(&f, false)),
                      ==, 0);
-    st = dma(&d, MMN_DMA_OP_FILL, 1, va | tag | 0x100, 4, 0, 0x7a9b0000);
+    st = dma(d, MMN_DMA_OP_FILL, 5, va | tag | 0x100, 4, 0, 0x7a9b0000);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_DONE);
-    g_assert_cmphex(qtest_readl(d.qts, pa + 0x100), ==, 0x7a9b0000);
-    st = dma(&d, MMN_DMA_OP_FILL, 1, (va + 0x1000) | tag, 4, 0, 0);
+    g_assert_cmphex(qtest_readl(d->qts, pa + 0x100), ==, 0x7a9b0000);
+    st = dma(d, MMN_DMA_OP_FILL, 5, (va + 0x1000) | tag, 4, 0, 0);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_FAULT);
-    g_assert_cmphex(fault_va(&d), ==, va + 0x1000);
-    st = dma(&d, MMN_DMA_OP_FILL, 2, va | tag, 4, 0, 0);
+    g_assert_cmphex(fault_va(d), ==, va + 0x1000);
+    st = dma(d, MMN_DMA_OP_FILL, 6, va | tag, 4, 0, 0);
     g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_FAULT);
     g_assert_cmphex(MMN_DMA_STATUS_KIND(st), ==, MMN_FAULT_TRANSLATION);
     g_assert_cmphex(MMN_DMA_STATUS_LEVEL(st), ==, 0);
-    g_assert_cmphex(fault_va(&d), ==, va | tag);
+    g_assert_cmphex(fault_va(d), ==, va | tag);
+}
+
+/*
+ * DMA through each format, one QEMU for all (the qos graph has room for
+ * few more test nodes under mmn-smmu): 4 KiB DS with 52-bit VA (the level
+ * -1 table of Linux 6.12 with LPA2), 16 KiB DS, 64 KiB 52-bit, the DS
+ * bits, TBI.
+ */
+static void test_dma_formats(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const Fmt f4ds = { G4K, 12, true, 52, 52, -1 };
+    static const Fmt f16ds = { G16K, 14, true, 52, 52, 0 };
+    static const Fmt f64 = { G64K, 16, false, 52, 52, 1 };
+    Dev d;
+
+    dev_init(&d, obj, alloc);
+    g_test_message("4 KiB DS, 52-bit VA");
+    dma_roundtrip(&d, &f4ds, 2);
+    g_test_message("16 KiB DS, 52-bit VA");
+    dma_roundtrip(&d, &f16ds, 3);
+    g_test_message("64 KiB, 52-bit VA and OA");
+    dma_roundtrip(&d, &f64, 4);
+    g_test_message("DS bits [9:8]");
+    dma_ds_bits(&d);
+    g_test_message("TBI");
+    dma_tbi(&d);
 }
 
 static void register_tests(void)
 {
     qos_add_test("formats/bind-config", "mmn-smmu", test_bind_config, NULL);
-    qos_add_test("formats/features", "mmn-smmu", test_features, NULL);
-    qos_add_test("formats/dma-4k-ds", "mmn-smmu", test_dma_4k_ds, NULL);
-    qos_add_test("formats/dma-16k-ds", "mmn-smmu", test_dma_16k_ds, NULL);
-    qos_add_test("formats/dma-64k-52", "mmn-smmu", test_dma_64k_52, NULL);
-    qos_add_test("formats/dma-ds-bits", "mmn-smmu", test_dma_ds_bits, NULL);
-    qos_add_test("formats/dma-tbi", "mmn-smmu", test_dma_tbi, NULL);
+    qos_add_test("formats/dma", "mmn-smmu", test_dma_formats, NULL);
 }
 
 libqos_init(register_tests);
