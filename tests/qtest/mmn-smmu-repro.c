@@ -1,6 +1,8 @@
 /*
  * mmn-smmu reproduction report: the stale read-only PTE bug under three
- * kernel profiles (docs/devel/mmn-smmu-bug.rst).
+ * kernel profiles (docs/devel/mmn-smmu-bug.rst): Linux 6.1, 6.1 with the
+ * May 2023 patch "mmu_notifiers: Notify on pte permission upgrades"
+ * (upgrade-notify), and Linux 6.6+.
  *
  * A qtest program, not a test suite: it starts one QEMU with -device
  * mmn-smmu, plays the guest kernel with libqos/mmn-kernel, runs every
@@ -34,7 +36,7 @@
 
 typedef enum Outcome {
     HEALED,         /* one fault, then the write completes */
-    LIVELOCK,       /* faults from the stale entry until the detector */
+    LIVELOCK,       /* repeated faults until the livelock detector */
     NOFAULT,        /* the write completes without any fault */
     OTHER,
 } Outcome;
@@ -43,55 +45,94 @@ static const char *const outcome_names[] = {
     "healed", "livelock", "no-fault", "other"
 };
 
+/*
+ * The class of a LIVELOCK (DMA status bit STALE, docs/specs/mmn-smmu.rst):
+ * a stale IOTLB entry (a notification was missed) or an IOTLB that agrees
+ * with page tables the fault handler did not fix.
+ */
+typedef enum LivelockClass {
+    CLASS_NONE,     /* not a livelock */
+    CLASS_STALE,
+    CLASS_COHERENT,
+} LivelockClass;
+
+static const char *const class_names[] = { "-", "stale", "coherent" };
+
+typedef struct Expect {
+    Outcome outcome;
+    LivelockClass cls;
+} Expect;
+
+#define E_HEALED        { HEALED, CLASS_NONE }
+#define E_STALE         { LIVELOCK, CLASS_STALE }
+#define E_NOFAULT       { NOFAULT, CLASS_NONE }
+
 typedef struct Scenario {
     const char *name;
     const char *what;
     uint64_t va;            /* offset from VA39 of the mapping */
     uint64_t fault_off;     /* where the device writes, in the mapping */
-    bool huge;
+    int map;                /* MK_MAP_HUGETLB, MK_MAP_THP or 0 (4 KiB) */
     bool shared;
+    bool no_populate;       /* no MAP_POPULATE: the device's read faults */
     bool fork;              /* fork + child exit: write-protected, reused */
     bool read_first;        /* device reads first: read-only entry cached */
     bool cpu_hw_dirty;      /* the CPU dirties the PTE in hardware */
     bool smmu_hd;           /* the SMMU has HTTU (HA+HD) for the context */
-    Outcome expect[MK_NR_PROFILES];
+    Expect expect[MK_NR_PROFILES];
 } Scenario;
 
 /*
  * Expected outcomes follow from which kernel notifies on which path
- * (docs/devel/mmn-smmu-bug.rst): seed 004 notifies from handle_pte_fault,
- * insert_pfn, __wp_page_copy_user and hugetlb_fault, not from
- * do_wp_page's reuse path.  A CPU hardware-dirty update itself notifies
- * nobody, but the device's fault then makes the kernel set PTE_DIRTY
- * (pte_mkdirty): the PTE changes, so 6.6 flushes and seed 004 notifies.
+ * (docs/devel/mmn-smmu-bug.rst; libqos/mmn-kernel-profiles.c): the
+ * upgrade-notify patch notifies from handle_pte_fault, insert_pfn,
+ * __wp_page_copy_user and hugetlb_fault, not from do_wp_page's reuse
+ * path nor from the THP paths (mm/huge_memory.c is not in the patch);
+ * 6.6+ notifies from flush_tlb_page(), one 4 KiB page, which drops a
+ * 2 MiB entry too because it overlaps.  A CPU hardware-dirty update
+ * itself notifies nobody, but the device's fault then makes the kernel
+ * set PTE_DIRTY (pte_mkdirty): the PTE changes, so 6.6 flushes and the
+ * patch notifies.  Every livelock here is on a stale entry.
  */
 static const Scenario scenarios[] = {
     { "writable-clean", "shared page, device read then write",
-      0x400000, 0x40, false, true, false, true, false, false,
-      { LIVELOCK, HEALED, HEALED } },
+      0x400000, 0x40, 0, true, false, false, true, false, false,
+      { E_STALE, E_HEALED, E_HEALED } },
     { "writable-clean-first-write", "shared page, first access a write",
-      0x480000, 0, false, true, false, false, false, false,
-      { LIVELOCK, HEALED, HEALED } },
+      0x480000, 0, 0, true, false, false, false, false, false,
+      { E_STALE, E_HEALED, E_HEALED } },
     { "wp-page-reuse", "private page after fork, child exited",
-      0x500000, 0, false, false, true, true, false, false,
-      { LIVELOCK, LIVELOCK, HEALED } },
-    { "hugetlb-writable-clean", "2 MiB shared hugetlb block",
-      0x40000000, 0x5000, true, true, false, true, false, false,
-      { LIVELOCK, HEALED, HEALED } },
+      0x500000, 0, 0, false, false, true, true, false, false,
+      { E_STALE, E_STALE, E_HEALED } },
+    /*
+     * hugetlb_no_page() maps a shared writable hugetlb page dirty and
+     * writable, so a hugetlb upgrade starts from a write-protected
+     * private page: read-faulted (make_huge_pte(writable=0)), or after
+     * fork.  Both are reused by hugetlb_wp().
+     */
+    { "hugetlb-private-read-first", "2 MiB private hugetlb, read-faulted",
+      0x40000000, 0x5000, MK_MAP_HUGETLB, false, true, false, true, false,
+      false, { E_STALE, E_HEALED, E_HEALED } },
     { "hugetlb-wp-reuse", "2 MiB private hugetlb after fork",
-      0x40400000, 0x1ff000, true, false, true, true, false, false,
-      { LIVELOCK, HEALED, HEALED } },
+      0x40400000, 0x1ff000, MK_MAP_HUGETLB, false, false, true, true, false,
+      false, { E_STALE, E_HEALED, E_HEALED } },
+    { "thp-anon-wp-reuse", "2 MiB anonymous THP after fork",
+      0x40800000, 0x1ff000, MK_MAP_THP, false, false, true, true, false,
+      false, { E_STALE, E_STALE, E_HEALED } },
+    { "thp-shmem-writable-clean", "2 MiB shmem THP, read then write",
+      0x40c00000, 0x5000, MK_MAP_THP, true, false, false, true, false,
+      false, { E_STALE, E_STALE, E_HEALED } },
     { "cpu-hw-dirty", "CPU dirtied the PTE in hardware (DBM)",
-      0x580000, 0, false, true, false, true, true, false,
-      { LIVELOCK, HEALED, HEALED } },
+      0x580000, 0, 0, true, false, false, true, true, false,
+      { E_STALE, E_HEALED, E_HEALED } },
     /*
      * Control: an SMMU with hardware dirty-state management writes the
      * DBM entry dirty itself (re-walk + compare-and-swap): no fault, no
      * notification needed, in every profile.
      */
     { "writable-clean-smmu-httu", "as writable-clean, SMMU with HTTU HD",
-      0x600000, 0x40, false, true, false, true, false, true,
-      { NOFAULT, NOFAULT, NOFAULT } },
+      0x600000, 0x40, 0, true, false, false, true, false, true,
+      { E_NOFAULT, E_NOFAULT, E_NOFAULT } },
 };
 
 typedef struct Row {
@@ -103,6 +144,8 @@ typedef struct Row {
     uint64_t cached_faults;
     unsigned retries;
     Outcome outcome;
+    LivelockClass cls;
+    const char *path;       /* Linux path of the upgrade, NULL if none */
     uint32_t stale;
     uint32_t stale_readonly;
     double ms;
@@ -190,7 +233,7 @@ static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
                           (sc->smmu_hd ?
                            MMN_CTX_CFG_HTTU(MMN_CTX_HTTU_HAHD) : 0));
     uint64_t va = VA39 + sc->va;
-    uint64_t len = sc->huge ? MK_HPAGE_SIZE : MK_PAGE_SIZE;
+    uint64_t len = sc->map ? MK_HPAGE_SIZE : MK_PAGE_SIZE;
     uint64_t at = va + sc->fault_off;
     uint64_t cached0, faults0;
     int64_t t0 = g_get_monotonic_time();
@@ -199,9 +242,10 @@ static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
     MmnDmaDesc d;
 
     mk_mmap(mm, va, len, MK_PROT_READ | MK_PROT_WRITE,
-            (sc->shared ? MK_MAP_SHARED : MK_MAP_PRIVATE) |
-            (sc->huge ? MK_MAP_HUGETLB : 0));
-    mk_populate(mm, va, len);
+            (sc->shared ? MK_MAP_SHARED : MK_MAP_PRIVATE) | sc->map);
+    if (!sc->no_populate) {
+        mk_populate(mm, va, len);
+    }
     if (sc->fork) {
         mk_fork(mm, va, len);
         mk_child_exit(mm, va, len);
@@ -235,46 +279,72 @@ static void run_one(QTestState *qts, MmnKernel *k, const Scenario *sc,
     row->outcome = r.state == MMN_DMA_ST_DONE && row->faults == 0 ? NOFAULT :
                    r.state == MMN_DMA_ST_DONE ? HEALED :
                    r.state == MMN_DMA_ST_LIVELOCK ? LIVELOCK : OTHER;
+    row->cls = r.state != MMN_DMA_ST_LIVELOCK ? CLASS_NONE :
+               r.stale ? CLASS_STALE : CLASS_COHERENT;
+    row->path = mk_mm_upgrade_path(mm);
     row->stale = rep.stale;
     row->stale_readonly = rep.stale_readonly;
     row->ms = (g_get_monotonic_time() - t0) / 1000.0;
     mk_mm_free(mm);
 }
 
+/*
+ * As expected, and the device's class agrees with its coherence checker
+ * (stale: a stale read-only entry; coherent: no stale entry).
+ */
 static bool row_ok(const Row *r)
 {
-    if (r->outcome != r->sc->expect[r->profile]) {
+    const Expect *x = &r->sc->expect[r->profile];
+
+    if (r->outcome != x->outcome || r->cls != x->cls) {
         return false;
     }
-    if (r->outcome == HEALED) {
-        return r->faults == 1 && r->retries == 1 && r->stale == 0;
-    }
-    if (r->outcome == NOFAULT) {
+    switch (r->outcome) {
+    case HEALED:
+        return r->faults == 1 && r->retries == 1 && r->stale == 0 && r->path;
+    case NOFAULT:
         return r->stale == 0;
+    case LIVELOCK:
+        return r->cls == CLASS_STALE ? r->stale_readonly >= 1 && r->path :
+                                       r->stale == 0;
+    default:
+        return false;
     }
-    return r->stale_readonly >= 1;
+}
+
+/* "livelock/stale", "healed"... (g_free it) */
+static char *expect_str(const Expect *x)
+{
+    if (x->cls == CLASS_NONE) {
+        return g_strdup(outcome_names[x->outcome]);
+    }
+    return g_strdup_printf("%s/%s", outcome_names[x->outcome],
+                           class_names[x->cls]);
 }
 
 static void print_table(Row *rows, int n)
 {
     int i;
 
-    printf("%-15s %-27s %5s %7s %7s %-9s %-9s %-8s %7s  %s\n",
+    printf("%-15s %-27s %5s %7s %7s %-9s %-9s %-17s %-8s %7s  %s\n",
            "profile", "scenario", "notif", "faults", "retries", "outcome",
-           "expected", "stale", "time", "notifications received");
+           "class", "expected", "stale", "time", "linux path of the upgrade");
     for (i = 0; i < n; i++) {
         Row *r = &rows[i];
+        g_autofree char *want = expect_str(&r->sc->expect[r->profile]);
         g_autofree char *faults = g_strdup_printf("%u/%" PRIu64 "c",
                                                   r->faults,
                                                   r->cached_faults);
         g_autofree char *stale = g_strdup_printf("%u(ro %u)", r->stale,
                                                  r->stale_readonly);
 
-        printf("%-15s %-27s %5u %7s %7u %-9s %-9s %-8s %5.1fms  %s%s\n",
+        printf("%-15s %-27s %5u %7s %7u %-9s %-9s %-17s %-8s %5.1fms  %s%s\n",
                mk_profile_name(r->profile), r->sc->name, r->notifications,
                faults, r->retries, outcome_names[r->outcome],
-               outcome_names[r->sc->expect[r->profile]], stale, r->ms,
-               r->log, row_ok(r) ? "" : "   <-- UNEXPECTED");
+               class_names[r->cls], want,
+               stale, r->ms, r->path ? r->path : "-",
+               row_ok(r) ? "" : "   <-- UNEXPECTED");
+        printf("%-15s %-27s notifications received: %s\n", "", "", r->log);
     }
 }
 
@@ -283,23 +353,37 @@ static void print_json(Row *rows, int n, bool all_ok)
     int i;
 
     printf("{\n  \"ok\": %s,\n  \"livelock_threshold\": %d,\n"
-           "  \"runs\": [\n", all_ok ? "true" : "false", THRESHOLD);
+           "  \"profiles\": [\n", all_ok ? "true" : "false", THRESHOLD);
+    for (i = 0; i < MK_NR_PROFILES; i++) {
+        g_autofree char *what = g_strescape(mk_profile_what(i), NULL);
+
+        printf("    {\"profile\": \"%s\", \"kernel\": \"%s\", "
+               "\"subscriber\": \"%s\", \"subscriber_ops\": \"%s\"}%s\n",
+               mk_profile_name(i), what, mk_subscriber_name(MK_SUB_SVA),
+               mk_subscriber_ops(i, MK_SUB_SVA),
+               i + 1 < MK_NR_PROFILES ? "," : "");
+    }
+    printf("  ],\n  \"runs\": [\n");
     for (i = 0; i < n; i++) {
         Row *r = &rows[i];
+        const Expect *x = &r->sc->expect[r->profile];
 
         printf("    {\"profile\": \"%s\", \"scenario\": \"%s\", "
                "\"description\": \"%s\", \"notifications\": %u, "
                "\"notification_kinds\": \"%s\", \"faults\": %u, "
                "\"cached_faults\": %" PRIu64 ", \"retries\": %u, "
-               "\"outcome\": \"%s\", \"expected\": \"%s\", "
+               "\"outcome\": \"%s\", \"class\": \"%s\", "
+               "\"expected\": \"%s\", \"expected_class\": \"%s\", "
+               "\"linux_path\": %s%s%s, "
                "\"stale\": %u, \"stale_readonly\": %u, \"ms\": %.1f, "
                "\"as_expected\": %s}%s\n",
                mk_profile_name(r->profile), r->sc->name, r->sc->what,
                r->notifications, r->log, r->faults, r->cached_faults,
-               r->retries, outcome_names[r->outcome],
-               outcome_names[r->sc->expect[r->profile]], r->stale,
-               r->stale_readonly, r->ms, row_ok(r) ? "true" : "false",
-               i + 1 < n ? "," : "");
+               r->retries, outcome_names[r->outcome], class_names[r->cls],
+               outcome_names[x->outcome], class_names[x->cls],
+               r->path ? "\"" : "", r->path ? r->path : "null",
+               r->path ? "\"" : "", r->stale, r->stale_readonly, r->ms,
+               row_ok(r) ? "true" : "false", i + 1 < n ? "," : "");
     }
     printf("  ]\n}\n");
 }
@@ -360,8 +444,16 @@ int main(int argc, char **argv)
         print_json(rows, n, all_ok);
     } else {
         printf("mmn-smmu: stale read-only PTE reproduction "
-               "(faults: total/served from cache; livelock threshold %d)\n\n",
+               "(faults: total/served from cache; livelock threshold %d)\n",
                THRESHOLD);
+        for (p = 0; p < MK_NR_PROFILES; p++) {
+            printf("  %-15s %s; the device plays the SMMU's SVA driver: "
+                   "%s\n", mk_profile_name(p), mk_profile_what(p),
+                   mk_subscriber_ops(p, MK_SUB_SVA));
+        }
+        printf("  class: stale = LIVELOCK on a stale IOTLB entry (a missed "
+               "notification), coherent = the IOTLB agrees with tables the "
+               "fault handler did not fix\n\n");
         print_table(rows, n);
         printf("\n%s\n", all_ok ?
                "All outcomes as expected: linux-6.1 livelocks on a stale "
