@@ -108,6 +108,17 @@ fi
 # MMN_FUZZ_SEED / MMN_FUZZ_ITERS to explore).
 run_tap robustness 300 "$bld/tests/qtest/mmn-smmu-robustness-test" --tap -k
 
+# The Arm SMMUv3 front end on virt,iommu=mmn-smmuv3 (one QEMU per test).
+v3="$bld/tests/qtest/mmn-smmuv3-test"
+for t in $("$v3" -l 2>/dev/null | grep '^/'); do
+    run_tap "smmuv3-$(basename "$t")" 120 "$v3" --tap -k -p "$t"
+done
+if ! "$v3" -l 2>/dev/null | grep -q '^/'; then
+    echo "== smmuv3: no test found"
+    failed=$((failed + 1))
+    failures+=("smmuv3-missing")
+fi
+
 # The device documentation must be valid reStructuredText.
 run_tap docs 60 /usr/bin/python3 "$repo/scripts/mmn-smmu/check-docs.py"
 

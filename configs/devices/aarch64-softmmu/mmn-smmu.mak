@@ -4,3 +4,4 @@
 include minimal.mak
 
 CONFIG_MMN_SMMU=y
+CONFIG_MMN_SMMUV3=y

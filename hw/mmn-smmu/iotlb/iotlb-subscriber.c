@@ -197,13 +197,18 @@ static void mmn_iotlb_release(MmnNotifier *mn, MmnMm *mm)
     }
 }
 
+void mmn_iotlb_inv_secondary(MmnIotlbCtx *c, uint64_t start, uint64_t end)
+{
+    mmn_iotlb_drop(c, start, end, MMN_IOTLB_INV_SECONDARY_TLBS);
+}
+
 static void mmn_iotlb_secondary_tlbs(MmnNotifier *mn, MmnMm *mm,
                                      uint64_t start, uint64_t end)
 {
     MmnIotlbSub *sub;
 
     FOREACH_SUB(sub, mn) {
-        mmn_iotlb_drop(sub->ctx, start, end, MMN_IOTLB_INV_SECONDARY_TLBS);
+        mmn_iotlb_inv_secondary(sub->ctx, start, end);
     }
 }
 

@@ -189,6 +189,14 @@ uint64_t mmn_iotlb_entry_serial(MmnIotlbCtx *c, uint64_t va);
  * called from a notifier callback.
  */
 int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm);
+
+/*
+ * Invalidate the entries of @c overlapping [@start, @end), as
+ * arch_invalidate_secondary_tlbs does for a subscribed context (the same
+ * function: it also makes a racing fill walk again).  This is how an SMMU
+ * TLBI command reaches the cache, so both front ends invalidate alike.
+ */
+void mmn_iotlb_inv_secondary(MmnIotlbCtx *c, uint64_t start, uint64_t end);
 /*
  * The context's owner cookie (Linux: the range owner a driver compares
  * with, e.g. dmirror's mdevice).  MIGRATE ranges with this owner are
