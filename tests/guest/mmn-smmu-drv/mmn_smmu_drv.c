@@ -63,6 +63,7 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/wait.h>
+#include <asm/cpufeature.h>	/* mmn_bind_format() */
 
 #include "mmn_smmu_uapi.h"
 
@@ -109,6 +110,9 @@
 #define MMN_CFG_OA_BITS(x)	((u64)(x) << 8)
 #define MMN_CFG_UNPRIV		BIT_ULL(18)
 #define MMN_CFG_STALL		BIT_ULL(19)
+#define MMN_CFG_GRANULE(tg0)	((u64)(tg0) << 21)	/* TCR.TG0 encoding */
+#define MMN_CFG_DS		BIT_ULL(23)
+#define MMN_CFG_TBI		BIT_ULL(24)
 
 
 #define MMN_Q_LOG2		8	/* 256 entries each */
@@ -471,6 +475,35 @@ static const struct mmu_notifier_ops mmn_mn_ops = {
 	.free_notifier = mmn_mn_free,
 };
 
+/*
+ * The CTX_BIND format fields: the stage-1 format this CPU uses for the
+ * mm's TTBR0 (docs/specs/mmn-smmu.rst, "Context configuration").
+ * - GRANULE from PAGE_SHIFT, in TCR.TG0's encoding (TCR_TG0_4K/64K/16K).
+ * - DS: 6.12 lpa2_is_enabled() (asm/pgtable-prot.h: TCR_EL1.DS, which
+ *   __cpu_setup in arch/arm64/mm/proc.S sets with ARM64_HAS_VA52 under
+ *   CONFIG_ARM64_LPA2, i.e. when cpu_has_lpa2()); 6.1 has no LPA2.
+ * - OA_BITS: TCR_EL1.IPS as __cpu_setup's tcr_compute_pa_size set it (the
+ *   CPU's PARange capped to what the kernel supports: 48 unless PA_BITS_52
+ *   and, with LPA2, ARM64_HAS_VA52), decoded like PARange by
+ *   id_aa64mmfr0_parange_to_phys_shift() (6.1 and 6.12 cpufeature.h).
+ * - TBI: TCR_EL1.TBI0, which __cpu_setup always sets (6.1 and 6.12).
+ */
+static u64 mmn_bind_format(void)
+{
+	u64 tcr = read_sysreg(tcr_el1);
+	u64 cfg = MMN_CFG_OA_BITS(id_aa64mmfr0_parange_to_phys_shift(
+			(tcr & TCR_IPS_MASK) >> TCR_IPS_SHIFT));
+
+	cfg |= MMN_CFG_GRANULE(PAGE_SHIFT == 16 ? 1 : PAGE_SHIFT == 14 ? 2 : 0);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	if (lpa2_is_enabled())
+		cfg |= MMN_CFG_DS;
+#endif
+	if (tcr & TCR_TBI0)
+		cfg |= MMN_CFG_TBI;
+	return cfg;
+}
+
 static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 {
 	struct mmn_dev *md = f->md;
@@ -484,9 +517,11 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 		return -EINVAL;
 	/* TTBR0_EL1 of this mm is virt_to_phys(mm->pgd) (cpu_switch_mm) */
 	b.ttb = virt_to_phys(current->mm->pgd);
-	b.va_bits = vabits_actual;	/* 48 on cortex-a57, even for 52-bit kernels */
-	if (b.va_bits > 48)
-		return -EOPNOTSUPP;
+	/*
+	 * TCR.T0SZ = 64 - vabits_actual (6.12 asm/memory.h reads it back from
+	 * TCR.T1SZ; 6.1 mm/mmu.c keeps it in a variable): 52 with LPA2/LVA.
+	 */
+	b.va_bits = vabits_actual;
 
 	f->sva = kzalloc(sizeof(*f->sva), GFP_KERNEL);
 	if (!f->sva)
@@ -505,7 +540,7 @@ static int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 	memset(&md->cnt, 0, sizeof(md->cnt));
 
 	/* no HTTU: a writable-clean (PTE_RDONLY) entry is read-only to us */
-	cfg = MMN_CFG_VA_BITS(b.va_bits) | MMN_CFG_OA_BITS(48) |
+	cfg = MMN_CFG_VA_BITS(b.va_bits) | mmn_bind_format() |
 	      MMN_CFG_UNPRIV | MMN_CFG_STALL;
 	ret = mmn_cmd(md, MMN_CMD_CTX_BIND, b.ttb, cfg, (unsigned long)f);
 	if (ret) {
