@@ -189,6 +189,7 @@ static void test_stale_livelock(void)
     v3_job_read(&e.v, &j);
     g_assert_cmphex(j.status & 0xf, ==, M_ST_LIVELOCK);
     g_assert_cmphex(j.status & (1 << 12), !=, 0);   /* from the cache */
+    g_assert_cmphex(j.status & (1 << 13), !=, 0);   /* a stale entry */
     g_assert_cmpuint(j.livelock, ==, 16);
     g_assert_cmpuint(j.tlbi, ==, 0);
     g_assert_cmphex(qtest_readl(e.qts, DATA_PA), ==, 0x5a5a5a5a);
@@ -203,6 +204,45 @@ static void test_stale_livelock(void)
     g_assert_cmpuint(qtest_readl(e.qts, V3_MASTER + M_CHECK_ENTRIES), ==, 0);
     v3_job(&e.v, M_OP_FILL, VA, 4, true, PASID, 0x01020304, &j);
     g_assert_cmphex(j.status & 0xf, ==, M_ST_DONE);
+    env_down(&e);
+}
+
+/*
+ * Livelocks on a coherent IOTLB: the "fix" never changes the tables.  An
+ * access-flag fault is never cached (walked after each resume at the same
+ * descriptor); a master without stalls resubmitting a job that takes a
+ * cached permission fault is caught across jobs.
+ */
+static void test_coherent_livelock(void)
+{
+    Env e;
+    V3Job j;
+    V3Evt ev;
+    unsigned n = 0;
+
+    env_up(&e, true, true);
+    v3_map(&e.v, e.root, VA, DATA_PA, PTE_USER);        /* AF = 0 */
+    v3_job(&e.v, M_OP_FILL, VA, 4, true, PASID, 1, &j);
+    while (v3_evt(&e.v, &ev) && n < 100) {
+        v3_resume(&e.v, SID, ev.stag, 1);
+        n++;
+    }
+    v3_job_read(&e.v, &j);
+    g_assert_cmphex(j.status & 0xf, ==, M_ST_LIVELOCK);
+    g_assert_cmphex((j.status >> 8) & 0xf, ==, 3);     /* access flag */
+    g_assert_cmphex(j.status & (1 << 13), ==, 0);       /* not stale */
+    g_assert_cmpuint(n, ==, 15);
+    env_down(&e);
+
+    env_up(&e, false, true);
+    v3_map(&e.v, e.root, VA, DATA_PA, USER_RO_DBM);
+    for (n = 1; n < 16; n++) {
+        v3_job(&e.v, M_OP_FILL, VA, 4, true, PASID, 1, &j);
+        g_assert_cmphex(j.status & 0xf, ==, M_ST_FAULT);
+    }
+    v3_job(&e.v, M_OP_FILL, VA, 4, true, PASID, 1, &j);
+    g_assert_cmphex(j.status & 0xf, ==, M_ST_LIVELOCK);
+    g_assert_cmphex(j.status & (1 << 13), ==, 0);
     env_down(&e);
 }
 
@@ -439,6 +479,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mmn-smmuv3/translate", test_translate);
     qtest_add_func("/mmn-smmuv3/stall-tlbi-resume", test_stall_tlbi_resume);
     qtest_add_func("/mmn-smmuv3/stale-livelock", test_stale_livelock);
+    qtest_add_func("/mmn-smmuv3/coherent-livelock", test_coherent_livelock);
     qtest_add_func("/mmn-smmuv3/resume-abort-term", test_resume_abort_term);
     qtest_add_func("/mmn-smmuv3/terminate-record", test_terminate_record);
     qtest_add_func("/mmn-smmuv3/bad-config", test_bad_config);

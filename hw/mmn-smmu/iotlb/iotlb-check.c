@@ -41,25 +41,44 @@ static void check_stale(MmnCheckWalk *w, uint32_t ctx, uint64_t va,
     }
 }
 
-static bool check_entry(const MmnIotlbEntryInfo *e, void *opaque)
+MmnStaleKind mmn_translation_stale_kind(const MmnTranslation *old,
+                                        const MmnWalkConfig *cfg,
+                                        bool unpriv, const MmnPtOps *ops,
+                                        void *opaque)
 {
-    MmnCheckWalk *w = opaque;
-    const MmnTranslation *old = e->tr;
-    MmnAccess acc = { .va = old->va, .unpriv = w->unpriv };
+    MmnWalkConfig c = *cfg;
+    MmnAccess acc = { .va = old->va, .unpriv = unpriv };
     MmnTranslation now;
     MmnFault f;
     MmnFaultKind k;
 
-    w->r->entries++;
-    k = mmn_walk(&w->cfg, w->ops, w->opaque, &acc, &now, &f);
+    c.ha = true;
+    c.hd = false;
+    k = mmn_walk(&c, ops, opaque, &acc, &now, &f);
     if (k != MMN_FAULT_NONE && k != MMN_FAULT_PERMISSION) {
-        check_stale(w, e->ctx_id, old->va, MMN_STALE_PRESENT);
-    } else if (now.pa + (old->va - now.va) != old->pa) {
-        check_stale(w, e->ctx_id, old->va, MMN_STALE_OA);
-    } else if ((old->perm & MMN_PERM_W) && !(now.perm & MMN_PERM_W)) {
-        check_stale(w, e->ctx_id, old->va, MMN_STALE_WRITABLE);
-    } else if (!(old->perm & MMN_PERM_W) && (now.perm & MMN_PERM_W)) {
-        check_stale(w, e->ctx_id, old->va, MMN_STALE_READONLY);
+        return MMN_STALE_PRESENT;
+    }
+    if (now.pa + (old->va - now.va) != old->pa) {
+        return MMN_STALE_OA;
+    }
+    if ((old->perm & MMN_PERM_W) && !(now.perm & MMN_PERM_W)) {
+        return MMN_STALE_WRITABLE;
+    }
+    if (!(old->perm & MMN_PERM_W) && (now.perm & MMN_PERM_W)) {
+        return MMN_STALE_READONLY;
+    }
+    return 0;
+}
+
+static bool check_entry(const MmnIotlbEntryInfo *e, void *opaque)
+{
+    MmnCheckWalk *w = opaque;
+    MmnStaleKind k = mmn_translation_stale_kind(e->tr, &w->cfg, w->unpriv,
+                                                w->ops, w->opaque);
+
+    w->r->entries++;
+    if (k) {
+        check_stale(w, e->ctx_id, e->tr->va, k);
     }
     return true;
 }
@@ -79,7 +98,5 @@ void mmn_iotlb_check_ctx(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
         .stale_opaque = stale_opaque,
     };
 
-    w.cfg.ha = true;
-    w.cfg.hd = false;
     mmn_iotlb_ctx_foreach(c, check_entry, &w);
 }

@@ -57,6 +57,7 @@
 #define CTRL_MASK           (CTRL_SSV | CTRL_IRQ_EN)
 #define IRQ_JOB_END         (1u << 0)
 #define STATUS_FROM_CACHE   (1u << 12)
+#define STATUS_STALE        (1u << 13)
 
 static void master_irq_update(MmnSvaMasterState *m)
 {
@@ -128,6 +129,7 @@ static void job_run(MmnSvaMasterState *m)
         case MMN_SMMUV3_XLATE_LIVELOCK:
             note_fault(m);
             m->livelock_count = m->txn.repeat;
+            m->fault_info |= m->txn.stale ? STATUS_STALE : 0;
             job_end(m, MMN_SVA_ST_LIVELOCK);
             return;
         case MMN_SMMUV3_XLATE_FAULT:
@@ -418,7 +420,8 @@ static int master_post_load(void *opaque, int version_id)
         m->len > MMN_SVA_MASTER_MAX_LEN || m->done > m->len) {
         return -EINVAL;
     }
-    m->txn.fault_serial = 0;    /* IOTLB serials do not migrate */
+    /* IOTLB serials do not migrate: the IOTLB starts empty */
+    m->txn.livelock.serial = 0;
     return 0;
 }
 
@@ -438,7 +441,16 @@ static const VMStateDescription vmstate_mmn_smmuv3_txn = {
         VMSTATE_BOOL(stalled, MmnSmmuv3Txn),
         VMSTATE_UINT16(stag, MmnSmmuv3Txn),
         VMSTATE_UINT32(repeat, MmnSmmuv3Txn),
+        VMSTATE_BOOL(stale, MmnSmmuv3Txn),
         VMSTATE_INT32(asid, MmnSmmuv3Txn),
+        VMSTATE_UINT32(livelock.count, MmnSmmuv3Txn),
+        VMSTATE_UINT32(livelock.ctx, MmnSmmuv3Txn),
+        VMSTATE_UINT64(livelock.page, MmnSmmuv3Txn),
+        VMSTATE_UINT8(livelock.kind, MmnSmmuv3Txn),
+        VMSTATE_UINT8(livelock.level, MmnSmmuv3Txn),
+        VMSTATE_BOOL(livelock.write, MmnSmmuv3Txn),
+        VMSTATE_UINT64(livelock.desc_pa, MmnSmmuv3Txn),
+        VMSTATE_UINT64(livelock.desc_val, MmnSmmuv3Txn),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -14,11 +14,11 @@
  * Otherwise the transaction is terminated, with an event when CD.R == 1.
  * Only F_TRANSLATION, F_ADDR_SIZE, F_ACCESS and F_PERMISSION can stall.
  *
- * The livelock detector counts faults of one transaction served again and
- * again by the same cached entry (same IOTLB serial: no invalidation
- * removed it in between); at livelock-threshold it terminates the
- * transaction instead of stalling it again and the master reports
- * LIVELOCK.  No architected event exists for this.
+ * The livelock detector (livelock.h, shared with the PCI front end) counts
+ * faults of one transaction that repeat one another; at livelock-threshold
+ * it terminates the transaction instead of stalling it again, tells
+ * whether the IOTLB entry was stale, and the master reports LIVELOCK.  No
+ * architected event exists for this.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -113,8 +113,9 @@ static MmnSmmuv3Xlate xlate_ok(MmnSmmuv3Txn *txn, uint64_t pa, uint64_t len)
     txn->pa = pa;
     txn->len = len;
     txn->repeat = 0;
-    txn->fault_serial = 0;
     txn->fault_kind = MMN_FAULT_NONE;
+    mmn_livelock_progress(&txn->livelock, txn->asid < 0 ? UINT32_MAX :
+                          txn->asid, txn->va, txn->write);
     return MMN_SMMUV3_XLATE_OK;
 }
 
@@ -131,7 +132,6 @@ static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
                                   const MmnSmmuv3Cfg *cfg, MmnIotlbCtx *ictx,
                                   const MmnFault *f, bool from_cache)
 {
-    uint64_t serial = ictx ? mmn_iotlb_entry_serial(ictx, txn->va) : 0;
     bool can_stall = f->kind != MMN_FAULT_WALK_ABORT;
     MmnSmmuv3Evt evt = {
         .id = fault_event_id(f->kind),
@@ -149,22 +149,23 @@ static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
     txn->fault_kind = f->kind;
     txn->fault_level = f->level;
     txn->from_cache = from_cache;
-    if (from_cache && serial && serial == txn->fault_serial) {
-        txn->repeat++;
-    } else {
-        /* A walk that faulted and cached its leaf starts the count. */
-        txn->repeat = 1;
-        txn->fault_serial = serial;
-    }
+    txn->repeat = mmn_livelock_fault(&txn->livelock, cfg->asid, ictx, f,
+                                     txn->write, from_cache, &mmn_ram_pt_ops,
+                                     s->as);
     trace_mmn_smmuv3_fault(txn->sid, txn->ssid, txn->va, f->kind, f->level,
                            from_cache, txn->repeat);
-    if (from_cache && txn->repeat >= s->livelock_threshold) {
+    if (txn->repeat >= s->livelock_threshold) {
+        txn->stale = mmn_livelock_stale(ictx, &cfg->walk, true, txn->va,
+                                        &mmn_ram_pt_ops_peek, s->as);
         s->stat_livelocks++;
         qemu_log_mask(LOG_GUEST_ERROR,
                       "mmn-smmuv3: livelock: StreamID 0x%x SSID 0x%x VA 0x%"
-                      PRIx64 " faulted %u times from the same cached entry "
-                      "(ASID %u); was a TLBI missed?\n", txn->sid,
-                      txn->ssid, txn->va, txn->repeat, cfg->asid);
+                      PRIx64 " faulted %u times in a row (ASID %u); %s\n",
+                      txn->sid, txn->ssid, txn->va, txn->repeat, cfg->asid,
+                      txn->stale ? "the IOTLB entry is stale: was a TLBI "
+                      "missed?" : "the IOTLB agrees with the page tables: "
+                      "the fault was not fixed");
+        memset(&txn->livelock, 0, sizeof(txn->livelock));
         return MMN_SMMUV3_XLATE_LIVELOCK;
     }
     if (cfg->stall && txn->can_stall && can_stall) {
@@ -202,6 +203,7 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
 
     txn->asid = -1;
     txn->stalled = false;
+    txn->stale = false;
     if (!mmn_smmuv3_enabled(s)) {
         /* SMMUEN == 0: GBPA decides (6.3.14) */
         if (FIELD_EX32(s->gbpa, GBPA, ABORT)) {
@@ -307,8 +309,6 @@ void mmn_smmuv3_terminate_all_stalls(MmnSmmuv3State *s)
 void mmn_smmuv3_txn_cancel(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
 {
     txn->stalled = false;
-    txn->repeat = 0;
-    txn->fault_serial = 0;
 }
 
 bool mmn_smmuv3_check(MmnSmmuv3State *s, uint32_t sid, uint32_t ssid,

@@ -31,6 +31,26 @@ typedef struct MmnIotlbCheck {
     uint32_t stale_oa;
 } MmnIotlbCheck;
 
+/*
+ * Compare one cached translation @old with a fresh walk of @cfg's tables
+ * through @ops (which must not write): 0 if they agree, else the kind of
+ * disagreement.  The walk has hardware AF on (an entry whose AF the kernel
+ * cleared still compares as present) and HD off (write permission is
+ * AP[2]).
+ */
+MmnStaleKind mmn_translation_stale_kind(const MmnTranslation *old,
+                                        const MmnWalkConfig *cfg,
+                                        bool unpriv, const MmnPtOps *ops,
+                                        void *opaque);
+
+static inline bool mmn_translation_stale(const MmnTranslation *old,
+                                         const MmnWalkConfig *cfg,
+                                         bool unpriv, const MmnPtOps *ops,
+                                         void *opaque)
+{
+    return mmn_translation_stale_kind(old, cfg, unpriv, ops, opaque) != 0;
+}
+
 /* Called for each stale entry (may be NULL). */
 typedef void (*MmnStaleFn)(void *opaque, uint32_t ctx_id, uint64_t va,
                            MmnStaleKind kind);
@@ -38,9 +58,8 @@ typedef void (*MmnStaleFn)(void *opaque, uint32_t ctx_id, uint64_t va,
 /*
  * Check the entries of @c against the tables of @cfg read through @ops
  * (which must not write: e.g. mmn_ram_pt_ops_peek), for accesses of
- * privilege @unpriv.  Results are added to *@r.  The fresh walk has hardware
- * AF on (an entry whose AF the kernel cleared still compares as present)
- * and HD off (write permission is AP[2]).
+ * privilege @unpriv, with mmn_translation_stale_kind().  Results are added
+ * to *@r.
  */
 void mmn_iotlb_check_ctx(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
                          bool unpriv, const MmnPtOps *ops, void *opaque,

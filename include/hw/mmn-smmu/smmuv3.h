@@ -19,6 +19,7 @@
 #include "qom/object.h"
 #include "exec/memory.h"
 #include "hw/mmn-smmu/walker.h"
+#include "hw/mmn-smmu/livelock.h"
 
 #define TYPE_MMN_SMMUV3 "mmn-smmuv3"
 OBJECT_DECLARE_SIMPLE_TYPE(MmnSmmuv3State, MMN_SMMUV3)
@@ -70,9 +71,10 @@ typedef struct MmnSmmuv3Txn {
     /* stall state */
     bool stalled;
     uint16_t stag;
-    /* livelock detector: faults served by one cached entry in a row */
-    uint32_t repeat;
-    uint64_t fault_serial;
+    /* livelock detector (livelock.h): its suspect, and when it fired */
+    MmnLivelock livelock;
+    uint32_t repeat;        /* repeat count of the last fault */
+    bool stale;             /* LIVELOCK: the IOTLB entry was stale */
     /* the ASID the transaction used (for per-ASID TLBI counts), or -1 */
     int32_t asid;
 } MmnSmmuv3Txn;
@@ -171,7 +173,11 @@ void mmn_smmuv3_register_master(MmnSmmuv3State *s, uint32_t sid,
  */
 MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn);
 
-/* The master gives up on @txn (reset, abort): a stall of it is dropped. */
+/*
+ * The master gives up on @txn (abort, new job): a stall of it is dropped.
+ * The livelock suspect stays, so a master that resubmits a faulting job
+ * is caught as well as one that is resumed.
+ */
 void mmn_smmuv3_txn_cancel(MmnSmmuv3State *s, MmnSmmuv3Txn *txn);
 
 /*

@@ -155,8 +155,10 @@ void v3_cd_raw(V3 *v, uint64_t cdtab, uint32_t ssid, uint64_t w0,
 
 /* Page tables: a 4-level, 4 KiB root and leaf mappings. */
 uint64_t v3_pt_new(V3 *v);
-/* Map the 4 KiB page @va to @pa with leaf attributes @attrs; returns the
- * address of the leaf descriptor. */
+/*
+ * Map the 4 KiB page @va to @pa with leaf attributes @attrs; returns the
+ * address of the leaf descriptor.
+ */
 uint64_t v3_map(V3 *v, uint64_t root, uint64_t va, uint64_t pa,
                 uint64_t attrs);
 
