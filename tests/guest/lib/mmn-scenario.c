@@ -227,7 +227,9 @@ const char *mmn_class(const struct mmn_dma *d)
 	case MMN_ST_DONE:
 		return d->faults ? "healed" : "clean";
 	case MMN_ST_LIVELOCK:
-		return d->check_stale ? "stale" : "coherent";
+		/* the device's verdict (docs/specs/mmn-smmu.rst, "Livelock
+		 * detection": status bit 25 STALE) */
+		return d->status & MMN_STATUS_STALE ? "stale" : "coherent";
 	case MMN_ST_FAULT:
 	case MMN_ST_ABORTED:
 		return "refused";

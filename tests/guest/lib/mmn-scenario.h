@@ -51,11 +51,13 @@
  *   class           what the outcome means:
  *                     clean     DONE without a fault
  *                     healed    DONE after one or more faults
- *                     stale     LIVELOCK and the coherence checker finds a
- *                               stale entry: a notification was missed
- *                     coherent  LIVELOCK with a coherent IOTLB: the
- *                               kernel's fault handling returned without
- *                               the tables granting the access
+ *                     stale     LIVELOCK and the entry that kept faulting
+ *                               is stale (the device's DMA status bit 25
+ *                               STALE): a notification was missed
+ *                     coherent  LIVELOCK with a coherent IOTLB (STALE
+ *                               clear): the kernel's fault handling
+ *                               returned without the tables granting the
+ *                               access
  *                     refused   FAULT or ABORTED: the kernel's fault
  *                               handler failed (the access is not allowed)
  *                     released  RELEASED: the mm went away (exit_mmap)

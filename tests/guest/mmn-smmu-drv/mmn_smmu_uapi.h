@@ -78,6 +78,11 @@ struct mmn_dma {
 #define MMN_EVENT_F_UNPRIV	(1u << 1)
 #define MMN_EVENT_F_FROM_CACHE	(1u << 2)
 #define MMN_EVENT_F_STALLED	(1u << 3)
+#define MMN_EVENT_F_STALE	(1u << 4)	/* LIVELOCK: the entry was stale */
+
+/* struct mmn_dma.status: bit 25 STALE (LIVELOCK only): the IOTLB entry
+ * that kept faulting is stale; clear: a coherent livelock */
+#define MMN_STATUS_STALE	(1u << 25)
 
 struct mmn_event {
 	__u8 type;		/* MMN_EVENT_* */
