@@ -501,8 +501,9 @@ static void sc_upgrade_writable_clean_nofill(Env *e)
 
 /*
  * Exclusive write-protected anonymous page (after fork, the child
- * exited): do_wp_page -> wp_page_reuse.  Seed 004 does not notify there
- * (see mk_site_rules): only 6.6 heals it.
+ * exited): do_wp_page -> wp_page_reuse.  The upgrade-notify patch
+ * ("mmu_notifiers: Notify on pte permission upgrades", May 2023) does not
+ * notify there (see mk_site_rules): only 6.6 heals it.
  */
 static void sc_upgrade_wp_page_reuse(Env *e)
 {
@@ -667,7 +668,7 @@ static void sc_aging(Env *e)
     g_assert_true(mk_test_young(e->mm, a));
     g_assert_false(mk_test_young(e->mm, b));
 
-    /* seed 000 bitmap: bit for addr = (end - addr) / 4096 - 1 */
+    /* young-bitmap series: bit for addr = (end - addr) / 4096 - 1 */
     bm = 0;
     res = mk_test_clear_young(e->mm, a, b + MK_PAGE_SIZE, false, &bm);
     g_assert_cmpuint(res, !=, 0);
