@@ -5,7 +5,8 @@
  * linux-source-6.12 6.12.117-1~deb12u1).  Also the THP upgrade paths
  * against the device, per profile.
  *
- * Test names: kernel-model/<case> and kernel-model/<profile>/<case>.
+ * Test names: kernel-model/<case> and kernel-model/<case>/<profile> (one
+ * suite per case: test.sh names its logs after the suite).
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -300,7 +301,7 @@ static void add(const char *name, void (*fn)(void *, void *,
             .arg = GINT_TO_POINTER(p),
         };
         g_autofree char *path = per_profile ?
-            g_strdup_printf("kernel-model/%s/%s", mk_profile_name(p), name) :
+            g_strdup_printf("kernel-model/%s/%s", name, mk_profile_name(p)) :
             g_strdup_printf("kernel-model/%s", name);
 
         qos_add_test(path, "mmn-smmu", fn, &opts);
