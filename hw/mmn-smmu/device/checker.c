@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "hw/mmn-smmu/iotlb.h"
+#include "hw/mmn-smmu/iotlb-check.h"
 #include "mmn-smmu-internal.h"
 #include "hw/mmn-smmu/trace.h"
 
@@ -49,40 +50,29 @@ static void mmn_check_stale(MmnCheckState *cs, uint32_t ctx, uint64_t va,
     trace_mmn_smmu_check_stale(ctx, va, kind);
 }
 
+/* The guest ABI's stale kinds are the common checker's. */
+QEMU_BUILD_BUG_ON(MMN_CHECK_STALE_READONLY != MMN_STALE_READONLY);
+QEMU_BUILD_BUG_ON(MMN_CHECK_STALE_WRITABLE != MMN_STALE_WRITABLE);
+QEMU_BUILD_BUG_ON(MMN_CHECK_STALE_PRESENT != MMN_STALE_PRESENT);
+QEMU_BUILD_BUG_ON(MMN_CHECK_STALE_OA != MMN_STALE_OA);
+
 static bool mmn_check_entry(const MmnIotlbEntryInfo *e, void *opaque)
 {
     MmnCheckState *cs = opaque;
     MmnSmmuState *s = cs->s;
     MmnSmmuCtx *ctx = mmn_smmu_ctx_get(s, e->ctx_id);
-    const MmnTranslation *old = e->tr;
-    MmnWalkConfig cfg;
-    MmnAccess acc = { .va = old->va };
-    MmnTranslation now;
-    MmnFault f;
-    MmnFaultKind k;
+    MmnStaleKind k;
 
     if (!ctx) {
         return true;
     }
     cs->r->entries++;
-    /*
-     * Hardware AF "on" with a compare-and-swap that writes nothing: an
-     * entry whose AF the kernel cleared still compares as present, and
-     * guest memory is not modified.  No HD: write permission is AP[2].
-     */
-    cfg = ctx->walk;
-    cfg.ha = true;
-    cfg.hd = false;
-    acc.unpriv = !!(ctx->cfg & MMN_CTX_CFG_UNPRIV);
-    k = mmn_walk(&cfg, &mmn_smmu_pt_ops_peek, s, &acc, &now, &f);
-    if (k != MMN_FAULT_NONE && k != MMN_FAULT_PERMISSION) {
-        mmn_check_stale(cs, e->ctx_id, old->va, MMN_CHECK_STALE_PRESENT);
-    } else if (now.pa + (old->va - now.va) != old->pa) {
-        mmn_check_stale(cs, e->ctx_id, old->va, MMN_CHECK_STALE_OA);
-    } else if ((old->perm & MMN_PERM_W) && !(now.perm & MMN_PERM_W)) {
-        mmn_check_stale(cs, e->ctx_id, old->va, MMN_CHECK_STALE_WRITABLE);
-    } else if (!(old->perm & MMN_PERM_W) && (now.perm & MMN_PERM_W)) {
-        mmn_check_stale(cs, e->ctx_id, old->va, MMN_CHECK_STALE_READONLY);
+    /* The comparison common to both front ends (iotlb-check.h). */
+    k = mmn_translation_stale_kind(e->tr, &ctx->walk,
+                                   !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+                                   &mmn_smmu_pt_ops_peek, s);
+    if (k) {
+        mmn_check_stale(cs, e->ctx_id, e->tr->va, k);
     }
     return true;
 }

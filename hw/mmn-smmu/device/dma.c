@@ -20,6 +20,7 @@
 #include "qemu/log.h"
 #include "hw/mmn-smmu/mmu-notifier.h"
 #include "hw/mmn-smmu/iotlb.h"
+#include "hw/mmn-smmu/livelock.h"
 #include "mmn-smmu-internal.h"
 #include "hw/mmn-smmu/trace.h"
 
@@ -113,119 +114,21 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
 }
 
 /*
- * Livelock detection (docs/specs/mmn-smmu.rst, "Livelock detection").
- *
- * The detector keeps one suspect: the last fault.  A new fault repeats it
- * when it is on the same context and
- * - it was served from the cache by the same IOTLB entry (same serial: no
- *   invalidation removed the entry in between), or
- * - it was walked and stopped at the same place for the same reason: same
- *   4 KiB page, fault kind, level, descriptor address and descriptor
- *   value.  Nothing the kernel could have fixed has changed.
- * A repeat adds 1 to the count, any other fault starts again at 1, and a
- * successful access to the suspect page clears it (a write, or a read when
- * the suspect is a read fault: a read through a read-only entry says
- * nothing about the write it denies).  Nothing else does: neither a new
- * descriptor nor progress elsewhere, so a driver that resubmits the
+ * Livelock detection (docs/specs/mmn-smmu.rst, "Livelock detection"): the
+ * detector common to both front ends, include/hw/mmn-smmu/livelock.h.  It
+ * keeps one suspect for the engine, so a driver that resubmits the
  * descriptor after each fault (no STALL) is caught as well as one that
  * resumes a stalled one.
  */
-static uint64_t mmn_dma_desc_value(MmnSmmuState *s, uint64_t desc_pa)
-{
-    uint64_t le;
-
-    if (!desc_pa || (desc_pa & 7) || !mmn_smmu_read(s, desc_pa, &le, 8)) {
-        return ~0ULL;           /* no descriptor, or not in RAM */
-    }
-    return le64_to_cpu(le);
-}
-
-static uint32_t mmn_livelock_count(MmnSmmuState *s, uint16_t ctx_id,
-                                   const MmnFault *f, bool write,
-                                   bool from_cache)
-{
-    MmnSmmuLivelock *l = &s->livelock;
-    MmnSmmuCtx *ctx = &s->ctx[ctx_id];
-    uint64_t page = f->va & ~(MMN_PAGE_SIZE - 1);
-    uint64_t serial = mmn_iotlb_entry_serial(ctx->ictx, f->va);
-    uint64_t val = mmn_dma_desc_value(s, f->desc_pa);
-    bool repeat;
-
-    if (!l->count || l->ctx != ctx_id) {
-        repeat = false;
-    } else if (from_cache) {
-        repeat = serial && serial == l->serial;
-    } else {
-        repeat = page == l->page && f->kind == l->kind &&
-                 f->level == l->level && f->desc_pa == l->desc_pa &&
-                 val == l->desc_val;
-    }
-    *l = (MmnSmmuLivelock) {
-        .count = repeat ? l->count + 1 : 1,
-        .ctx = ctx_id,
-        /* the entry a permission-faulting walk just cached counts too */
-        .serial = serial,
-        .page = page,
-        .kind = f->kind,
-        .level = f->level,
-        .write = write,
-        .desc_pa = f->desc_pa,
-        .desc_val = val,
-    };
-    return l->count;
-}
-
-/* The access to @va translated: the suspect on that page may be cleared. */
-static void mmn_livelock_progress(MmnSmmuState *s, uint16_t ctx_id,
-                                  uint64_t va, bool write)
-{
-    MmnSmmuLivelock *l = &s->livelock;
-
-    if (l->count && l->ctx == ctx_id && (write || !l->write) &&
-        l->page == (va & ~(MMN_PAGE_SIZE - 1))) {
-        memset(l, 0, sizeof(*l));
-    }
-}
-
-/*
- * Is the IOTLB entry translating @va stale?  The comparison of CHECK
- * (checker.c): a side-effect free walk of the current tables, hardware AF
- * on and HD off, must give a valid leaf with the same output address and
- * the same write permission.  No entry: nothing stale.
- */
-static bool mmn_livelock_stale(MmnSmmuState *s, MmnSmmuCtx *ctx, uint64_t va)
-{
-    const MmnTranslation *old = mmn_iotlb_lookup(ctx->ictx, va, NULL);
-    MmnWalkConfig cfg;
-    MmnAccess acc = { 0 };
-    MmnTranslation now;
-    MmnFault f;
-    MmnFaultKind k;
-
-    if (!old) {
-        return false;
-    }
-    cfg = ctx->walk;
-    cfg.ha = true;
-    cfg.hd = false;
-    acc.va = old->va;
-    acc.unpriv = !!(ctx->cfg & MMN_CTX_CFG_UNPRIV);
-    k = mmn_walk(&cfg, &mmn_smmu_pt_ops_peek, s, &acc, &now, &f);
-    if (k != MMN_FAULT_NONE && k != MMN_FAULT_PERMISSION) {
-        return true;
-    }
-    return now.pa + (old->va - now.va) != old->pa ||
-           (old->perm & MMN_PERM_W) != (now.perm & MMN_PERM_W);
-}
-
 /* A fault on the access at f->va: park (stall) or finish the descriptor. */
 static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                           bool from_cache)
 {
     MmnSmmuDma *d = &s->dma;
     MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
-    uint32_t count = mmn_livelock_count(s, d->desc.ctx, f, write,
-                                        from_cache);
+    uint32_t count = mmn_livelock_fault(&s->livelock, d->desc.ctx,
+                                        ctx->ictx, f, write, from_cache,
+                                        &mmn_smmu_pt_ops, s);
 
     d->faults++;
     s->stat_dma_faults++;
@@ -233,7 +136,9 @@ static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
     trace_mmn_smmu_dma_fault(d->desc.ctx, f->va, f->kind, f->level,
                              from_cache, count);
     if (count >= s->livelock_threshold) {
-        bool stale = mmn_livelock_stale(s, ctx, f->va);
+        bool stale = mmn_livelock_stale(ctx->ictx, &ctx->walk,
+                                        !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+                                        f->va, &mmn_smmu_pt_ops_peek, s);
 
         s->stat_livelocks++;
         trace_mmn_smmu_dma_livelock(d->desc.ctx, f->va, count, from_cache,
@@ -307,7 +212,7 @@ static void mmn_dma_run(MmnSmmuState *s)
             mmn_dma_finish(s, MMN_DMA_ST_RELEASED, NULL, false, 0);
             return;
         }
-        mmn_livelock_progress(s, d->desc.ctx, va, write);
+        mmn_livelock_progress(&s->livelock, d->desc.ctx, va, write);
         pa = tr.pa + (va - tr.va);
         n = MIN((uint64_t)d->desc.len - d->done, tr.va + tr.size - va);
         n = MIN(n, MMN_PAGE_SIZE - (va & (MMN_PAGE_SIZE - 1)));

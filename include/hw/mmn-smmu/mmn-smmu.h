@@ -14,6 +14,7 @@
 #include "hw/pci/pci_device.h"
 #include "qom/object.h"
 #include "hw/mmn-smmu/walker.h"
+#include "hw/mmn-smmu/livelock.h"
 #include "hw/mmn-smmu/mmn-smmu-regs.h"
 
 #define TYPE_MMN_SMMU "mmn-smmu"
@@ -71,24 +72,6 @@ typedef struct MmnSmmuDma {
     uint32_t status;        /* last status word */
 } MmnSmmuDma;
 
-/*
- * The livelock detector's suspect: the last fault and how many faults in a
- * row repeated it (dma.c; docs/specs/mmn-smmu.rst "Livelock detection").
- * It outlives descriptors, so that a driver resubmitting after each fault
- * is caught too.  Not migrated: the count restarts on the destination.
- */
-typedef struct MmnSmmuLivelock {
-    uint32_t count;         /* 0: no suspect */
-    uint16_t ctx;
-    uint64_t serial;        /* IOTLB entry translating page (0: none) */
-    uint64_t page;          /* 4 KiB page of the faulting VA */
-    uint8_t kind;           /* fault kind and level of the last fault */
-    uint8_t level;
-    bool write;             /* the faulting access was a write */
-    uint64_t desc_pa;       /* descriptor the walk stopped at */
-    uint64_t desc_val;      /* its value in guest memory at the fault */
-} MmnSmmuLivelock;
-
 struct MmnSmmuState {
     PCIDevice parent_obj;
     MemoryRegion mmio;
@@ -112,7 +95,13 @@ struct MmnSmmuState {
     bool irq_level;
 
     MmnSmmuDma dma;
-    MmnSmmuLivelock livelock;
+    /*
+     * The livelock detector's suspect (livelock.h; docs/specs/mmn-smmu.rst
+     * "Livelock detection"): it outlives descriptors, so that a driver
+     * resubmitting after each fault is caught too.  Not migrated: the
+     * count restarts on the destination.
+     */
+    MmnLivelock livelock;
     MmnSmmuCtx ctx[MMN_SMMU_MAX_CTX];
     MmnIotlb *iotlb;
 
