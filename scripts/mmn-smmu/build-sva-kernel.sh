@@ -93,13 +93,22 @@ if [ -f "$result" ] && [ -f "$out/.mmn-built" ]; then
     exit 0
 fi
 
+# One build (and one source download) at a time.
+mkdir -p "$cache/guest"
+exec 9>"$cache/guest/.sva-kernel.lock"
+flock 9
+if [ -f "$result" ] && [ -f "$out/.mmn-built" ]; then
+    echo "$result"
+    exit 0
+fi
+
 # The Debian source tree of exactly the image's version.
 srcvar="MMN_LINUX_SRC_$tag"
 src=${!srcvar:-}
 if [ -z "$src" ]; then
-    src="$cache/guest/linux-source/$series-$debver/linux-source-$series"
-    if [ ! -f "$src/Makefile" ]; then
-        d="$cache/guest/linux-source/$series-$debver"
+    d="$cache/guest/linux-source/$series-$debver"
+    src="$d/linux-source-$series"
+    if [ ! -f "$d/.mmn-unpacked" ]; then
         rm -rf "$d"
         mkdir -p "$d/deb"
         echo "mmn-smmu: downloading linux-source-$series=$debver" >&2
@@ -108,18 +117,12 @@ if [ -z "$src" ]; then
         dpkg-deb --fsys-tarfile "$d"/deb/*.deb |
             tar -x -O "./usr/src/linux-source-$series.tar.xz" | tar -xJ -C "$d"
         rm -rf "$d/deb"
+        touch "$d/.mmn-unpacked"
     fi
 fi
 want="${debver%%-*}"
 have=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$src/Makefile" | paste -sd.)
 [ "$have" = "$want" ] || die "$src is Linux $have, the image $debkrel is $want"
-
-exec 9>"$cache/guest/.sva-kernel.lock"
-flock 9
-if [ -f "$result" ] && [ -f "$out/.mmn-built" ]; then
-    echo "$result"
-    exit 0
-fi
 
 rm -rf "$out"
 mkdir -p "$out/build"

@@ -384,8 +384,7 @@ static int mmn_sva_probe(struct platform_device *pdev)
 	 * the module also loads on kernels without SVA.
 	 */
 	s->iopf_err = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_IOPF);
-	s->sva_err = s->iopf_err ? -EOPNOTSUPP :
-		     iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_SVA);
+	s->sva_err = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_SVA);
 	dev_info(dev, "version %#x, irq %d, IOPF %s (%d), SVA %s (%d)\n",
 		 rd(s, REG_VERSION), s->irq,
 		 s->iopf_err ? "unavailable" : "enabled", s->iopf_err,
