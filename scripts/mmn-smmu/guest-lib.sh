@@ -1,8 +1,10 @@
 # shellcheck shell=bash disable=SC2034,SC2154
 # (sets rc, secs, IMAGE, KREL, KDIR for its caller; uses the caller's $repo)
-# Shared by the guest scripts (guest-test.sh, guest-repro.sh); sourced,
-# not run.  Needs $repo (the checkout) and, from fetch-guest.sh's env file,
-# $MMN_GUEST_BUSYBOX.
+# Booting guests and packing their initramfs, shared by the guest scripts
+# (guest-test.sh, guest-repro.sh, guest-shell.sh); sourced, not run.  Needs
+# $repo (the checkout) and $MMN_GUEST_BUSYBOX (a static arm64 busybox:
+# mmn_kernels_busybox of lib/kernels.sh, or fetch-guest.sh's env file).
+# Which kernels exist and how they are prepared: lib/kernels.sh.
 
 # mmn_guest_initramfs OUT INIT [SRC DST]...: pack a busybox initramfs
 # (cpio newc + gzip) into OUT: busybox-static with the applet links of
@@ -27,23 +29,71 @@ mmn_guest_initramfs() {
     rm -rf "$stage"
 }
 
+# The guest CPU models the commands accept (QEMU 10.0, target/arm/tcg/
+# cpu64.c): cortex-a57 has neither hardware AF/DBM nor FEAT_LPA2 (the
+# kernel takes access-flag and dirty faults in software); neoverse-n1 has
+# hardware AF and DBM (ID_AA64MMFR1.HAFDBS = 2), no LPA2; max has both,
+# and a 6.12 kernel (CONFIG_ARM64_VA_BITS=52) then uses 52-bit LPA2 tables.
+MMN_GUEST_CPUS="cortex-a57 neoverse-n1 max"
+
+# mmn_guest_cpu_check CPU: one paragraph and status 2 for a CPU not in
+# MMN_GUEST_CPUS.
+mmn_guest_cpu_check() {
+    case " $MMN_GUEST_CPUS " in
+    *" $1 "*) return 0 ;;
+    esac
+    {
+        echo
+        echo "mmn-smmu: unknown guest CPU '$1'. --cpu takes one of" \
+             "$MMN_GUEST_CPUS: cortex-a57 (the default: software access-flag" \
+             "and dirty faults), neoverse-n1 (hardware access flag and dirty" \
+             "state, 48-bit tables) or max (hardware AF/DBM and FEAT_LPA2:" \
+             "52-bit tables on 6.12). Those are the CPU models whose page" \
+             "table formats the device's walker is written against." | fmt -w 78
+        echo
+    } >&2
+    return 2
+}
+
 # mmn_guest_boot QEMU IMAGE INITRD LOG TIMEOUT [QEMU ARGS...]: boot one
-# kernel on virt/cortex-a57 (no hardware AF/DBM: software dirty and
-# access-flag faults) until /init powers off; console to LOG.  Sets rc
-# (QEMU's exit status, 124 or 137 on timeout) and secs (wall time).
+# kernel on virt with CPU model ${MMN_GUEST_CPU:-cortex-a57} until /init
+# powers off; console to LOG; kernel command line 'console=ttyAMA0
+# panic=-1' plus $MMN_GUEST_APPEND.  Sets rc (QEMU's exit status, 124 or
+# 137 on timeout) and secs (wall time).  With MMN_GUEST_INTERACTIVE=1 the
+# console is the terminal instead (LOG unused, no timeout).
 mmn_guest_boot() {
     local qemu=$1 image=$2 initrd=$3 log=$4 tmo=$5 t0 t1
+    local -a cmd
     shift 5
+    cmd=("$qemu" -M virt -cpu "${MMN_GUEST_CPU:-cortex-a57}" -m 1G -nographic
+         -no-reboot -nic none -kernel "$image" -initrd "$initrd"
+         -append "console=ttyAMA0 panic=-1${MMN_GUEST_APPEND:+ $MMN_GUEST_APPEND}" "$@")
     t0=$(date +%s%N)
     set +e
-    timeout -k 10 "$tmo" "$qemu" -M virt -cpu cortex-a57 -m 1G -nographic \
-        -no-reboot -nic none -kernel "$image" -initrd "$initrd" \
-        -append 'console=ttyAMA0 panic=-1' "$@" \
-        </dev/null >"$log" 2>&1
+    if [ "${MMN_GUEST_INTERACTIVE:-0}" = 1 ]; then
+        "${cmd[@]}"
+    else
+        timeout -k 10 "$tmo" "${cmd[@]}" </dev/null >"$log" 2>&1
+    fi
     rc=$?
     set -e
     t1=$(date +%s%N)
     secs=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
+}
+
+# mmn_guest_qemu [PATH]: print the qemu-system-aarch64 to boot with: PATH,
+# else $MMN_QEMU, else ours, built with build.sh (its output to stderr).
+mmn_guest_qemu() {
+    local q=${1:-${MMN_QEMU:-}}
+    if [ -z "$q" ]; then
+        "$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 >&2 || return 1
+        q=${MMN_BUILD:-$repo/build}/qemu-build/qemu-system-aarch64
+    fi
+    if [ ! -x "$q" ]; then
+        echo "mmn-smmu: no qemu-system-aarch64 at $q" >&2
+        return 1
+    fi
+    echo "$q"
 }
 
 # mmn_guest_image_of K: set IMAGE, KREL, KDIR of kernel K (6.1, 6.12).

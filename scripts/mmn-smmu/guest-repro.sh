@@ -1,216 +1,235 @@
 #!/usr/bin/env bash
-# The stale read-only PTE bug on real Debian arm64 guests: Linux 6.1 and
-# 6.12 under qemu-system-aarch64 (TCG, -cpu cortex-a57: no hardware AF or
-# DBM) with -device mmn-smmu, driven by a real SVA-style guest driver.
+# The guest scenarios on real Debian arm64 kernels: qemu-system-aarch64
+# (TCG) with -device mmn-smmu, the guest driver mmn_smmu_drv.ko built for
+# each kernel, and the scenario programs of tests/guest/scenarios (each
+# case prints one row: the device's outcome, faults, DMA_RESUME retries,
+# the kernel's secondary-TLB notifications, stale read-only entries the
+# coherence checker found), judged against tests/guest/scenarios/
+# expected.tsv.  Exits non-zero when a row is not as expected.
 #
-# Cross-builds tests/guest/mmn-smmu-drv (mmn_smmu_drv.ko against each
-# kernel's Debian linux-headers, and the static mmn-repro program), packs
-# an initramfs per kernel (tests/guest/repro-init as /init), boots it, and
-# prints one row per kernel and scenario: the device's outcome for the
-# write, fault events, DMA_RESUME retries, MN_SECONDARY_TLBS notifications
-# the kernel sent meanwhile, and the coherence checker's stale read-only
-# entries.  Expected: 6.1 (invalidate_range, not called by flush_tlb_page)
-# LIVELOCK with a stale read-only entry; 6.12 (arch_invalidate_secondary_tlbs
-# from flush_tlb_page) DONE after one fault.  Exits non-zero otherwise.
+# Kernels are any Debian arm64 build apt can see, or your own build tree;
+# each is prepared once (archive headers, or its exact source with the
+# image's config: scripts/mmn-smmu/lib/kernels.sh) and the output says
+# which way.  --bisect finds the first build of a series whose outcome
+# differs.
 #
-# Usage: guest-repro.sh [--tap] [--kernel 6.1|6.12]... [--qemu PATH]
-#                       [--timeout SECONDS]
-#   --tap        TAP output (one test per kernel and scenario), for test.sh
-#   --kernel K   only this kernel (repeatable; default: 6.1 6.12)
-#   --qemu PATH  use this qemu-system-aarch64 (default: build ours)
-#   --timeout S  per boot (default 240)
-# Environment: MMN_BUILD (objects, initramfs, console logs go to
-# $MMN_BUILD/guest/repro), MMN_CACHE (downloads), MMN_QEMU.
+# Usage: guest-repro.sh [--tap|--json] [--kernel SPEC]... [--kernels FROM..TO]...
+#                       [--cpu cortex-a57|neoverse-n1|max]... [--scenario S]...
+#                       [--qemu PATH] [--timeout SECONDS]
+#        guest-repro.sh --bisect GOOD..BAD --scenario S [--cpu CPU]
+#        guest-repro.sh --list-kernels [SERIES]
+#   --kernel SPEC   a kernel (repeatable; default: 6.1 and 6.12, the newest
+#                   of each): a series (6.1, 6.12), a build (6.1.0-47,
+#                   6.12.74+deb12, with a flavour: 6.12.74+deb12-arm64-16k),
+#                   a Debian version (6.12.74-2~bpo12+1), or the path of a
+#                   kernel build tree (arch/arm64/boot/Image, Module.symvers)
+#   --kernels A..B  every Debian build of one series from A to B
+#   --cpu CPU       guest CPU model (repeatable; default cortex-a57)
+#   --scenario S    a scenario program: NAME or FILE.c of
+#                   tests/guest/scenarios (repeatable; default: all of
+#                   them), or mmn-repro (the first reproduction program,
+#                   tests/guest/mmn-smmu-drv/mmn-repro.c)
+#   --bisect A..B   binary-search the builds from A to B for the first one
+#                   whose outcome (the scenario's states and classes)
+#                   differs from A's
+#   --list-kernels  the builds apt sees and how each would be prepared
+#   --tap / --json  TAP (one test per row, for test.sh) / JSON rows
+#   --timeout S     per boot (default 300)
+# Environment: MMN_BUILD (builds, initramfs, console logs go to
+# $MMN_BUILD/guest/repro), MMN_CACHE (downloads, prepared kernels),
+# MMN_QEMU, MMN_JOBS (make -j for kernel objects, default 2).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-out=${MMN_BUILD:-$repo/build}/guest/repro
-drv="$repo/tests/guest/mmn-smmu-drv"
-scenarios="writable-clean writable-clean-first-write wp-page-reuse"
+run_out=${MMN_BUILD:-$repo/build}/guest/repro
+lib="$repo/scripts/mmn-smmu/lib"
+# shellcheck source=scripts/mmn-smmu/guest-lib.sh
+. "$repo/scripts/mmn-smmu/guest-lib.sh"
+# shellcheck source=scripts/mmn-smmu/lib/kernels.sh
+. "$lib/kernels.sh"
+# shellcheck source=scripts/mmn-smmu/lib/kernel-source.sh
+. "$lib/kernel-source.sh"
+# shellcheck source=scripts/mmn-smmu/lib/guest-build.sh
+. "$lib/guest-build.sh"
+# shellcheck source=scripts/mmn-smmu/lib/scenarios.sh
+. "$lib/scenarios.sh"
+# shellcheck source=scripts/mmn-smmu/lib/guest-run.sh
+. "$lib/guest-run.sh"
+# shellcheck source=scripts/mmn-smmu/lib/bisect.sh
+. "$lib/bisect.sh"
+# shellcheck source=scripts/mmn-smmu/lib/changelog.sh
+. "$lib/changelog.sh"
+# shellcheck source=scripts/mmn-smmu/lib/guest-bisect.sh
+. "$lib/guest-bisect.sh"
 
-tap=0
+format=text
 qemu=${MMN_QEMU:-}
-kernels=
-tmo=240
+tmo=300
+specs=()
+cpus=()
+scen=()
+bisect=
+list=
 
 usage() {
     sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
+need() { [ "$1" -ge 2 ] || usage; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-    --tap) tap=1 ;;
-    --kernel) [ $# -ge 2 ] || usage; kernels="$kernels $2"; shift ;;
-    --qemu) [ $# -ge 2 ] || usage; qemu=$2; shift ;;
-    --timeout) [ $# -ge 2 ] || usage; tmo=$2; shift ;;
+    --tap) format=tap ;;
+    --json) format=json ;;
+    --kernel|--kernels) need $#; specs+=("$2"); shift ;;
+    --cpu) need $#; mmn_guest_cpu_check "$2" || exit 2; cpus+=("$2"); shift ;;
+    --scenario) need $#; scen+=("$2"); shift ;;
+    --bisect) need $#; bisect=$2; shift ;;
+    --list-kernels) list=all; if [ $# -ge 2 ] && [[ "$2" != -* ]]; then list=$2; shift; fi ;;
+    --qemu) need $#; qemu=$2; shift ;;
+    --timeout) need $#; tmo=$2; shift ;;
     -h|--help) usage ;;
     *) echo "guest-repro.sh: unknown argument '$1'" >&2; usage ;;
     esac
     shift
 done
-[ -n "${kernels// /}" ] || kernels="6.1 6.12"
-read -r -a kernels <<< "$kernels"
-read -r -a scenarios <<< "$scenarios"
 
-now() { date +%s%N; }
-since() { awk -v d=$(($(now) - $1)) 'BEGIN { printf "%.1f", d / 1e9 }'; }
+if [ -n "$list" ]; then
+    [ "$list" = all ] && list=
+    mmn_kernels_list "$list"
+    exit 0
+fi
+
+# The scenarios: programs of tests/guest/scenarios, or mmn-repro.
+run_mode=scenarios
+run_progs=()
+run_cases=()
+for s in "${scen[@]}"; do
+    case "$s" in
+    mmn-repro|mmn-repro.c) run_mode=mmn-repro ;;
+    *.c) if [ ! -f "$s" ]; then
+             mmn_k_say "guest-repro.sh: no scenario file $s."
+             exit 2
+         fi
+         run_progs+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")") ;;
+    *) if [ -f "$repo/tests/guest/scenarios/$s.c" ]; then
+           run_progs+=("$repo/tests/guest/scenarios/$s.c")
+       else
+           mmn_k_say "guest-repro.sh: no scenario '$s'. The built-in scenarios are" \
+               "$(find "$repo/tests/guest/scenarios" -maxdepth 1 -name '*.c' -printf '%f\n' | sed 's/\.c$//' | sort | tr '\n' ' ')" \
+               "(tests/guest/scenarios/NAME.c); give a NAME, the path of" \
+               "a FILE.c written against tests/guest/lib/mmn-scenario.h, or" \
+               "mmn-repro for the first reproduction program."
+           exit 2
+       fi ;;
+    esac
+done
+if [ "$run_mode" = mmn-repro ]; then
+    if [ ${#run_progs[@]} -gt 0 ]; then
+        mmn_k_say "guest-repro.sh: mmn-repro runs under its own /init" \
+            "(tests/guest/repro-init); run it apart from the scenario programs."
+        exit 2
+    fi
+    run_progs=("$repo/tests/guest/mmn-smmu-drv/mmn-repro.c")
+elif [ ${#run_progs[@]} -eq 0 ]; then
+    run_progs=("$repo"/tests/guest/scenarios/*.c)
+fi
+[ ${#cpus[@]} -gt 0 ] || cpus=(cortex-a57)
+
+t_all=$(mmn_run_now)
 # Progress and timings: stderr, or TAP comments.
 note() {
-    if [ "$tap" = 1 ]; then echo "# $*"; else echo "$*" >&2; fi
+    if [ "$format" = tap ]; then echo "# $*"; else echo "$*" >&2; fi
 }
-t_all=$(now)
 
-# 1. QEMU.
-t=$(now)
-if [ -z "$qemu" ]; then
-    "$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 >&2
-    qemu=${MMN_BUILD:-$repo/build}/qemu-build/qemu-system-aarch64
+qemu=$(mmn_guest_qemu "$qemu")
+MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
+mkdir -p "$run_out"
+
+if [ -n "$bisect" ]; then
+    if [ ${#scen[@]} -ne 1 ] || [ ${#specs[@]} -gt 0 ] || [ ${#cpus[@]} -gt 1 ]; then
+        mmn_k_say "guest-repro.sh: --bisect GOOD..BAD takes exactly one" \
+            "--scenario (the program whose outcome is compared), at most one" \
+            "--cpu, and no --kernel: the kernels are the Debian builds" \
+            "between GOOD and BAD."
+        exit 2
+    fi
+    mmn_guest_bisect "$bisect" "${cpus[0]}"
+    exit
 fi
-[ -x "$qemu" ] || { echo "guest-repro.sh: no QEMU at $qemu" >&2; exit 1; }
-t_qemu=$(since "$t")
 
-# 2. Kernels, their headers, busybox.
-t=$(now)
-envfile=$("$repo/scripts/mmn-smmu/fetch-guest.sh")
-# shellcheck disable=SC1090
-. "$envfile"
-# shellcheck source=scripts/mmn-smmu/guest-lib.sh
-. "$repo/scripts/mmn-smmu/guest-lib.sh"
-t_fetch=$(since "$t")
+[ ${#specs[@]} -gt 0 ] || specs=(6.1 6.12)
+t=$(mmn_run_now)
+st=0
+mmn_kernels_prepare_all "${specs[@]}" || st=$?
+[ "$st" = 0 ] || exit "$st"
+t_prep=$(mmn_run_since "$t")
 
-# 3. Cross-build: the program once, the module per kernel (in a copy of
-#    the sources, so that the checkout stays clean).
-t=$(now)
-mkdir -p "$out"
-aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -s -o "$out/mmn-repro" \
-    "$drv/mmn-repro.c"
-for k in "${kernels[@]}"; do
-    mmn_guest_image_of "$k"
-    b="$out/build-$KREL"
-    rm -rf "$b"
-    mkdir -p "$b"
-    cp "$drv"/Kbuild "$drv"/Makefile "$drv"/*.[ch] "$b/"
-    if ! make -s -C "$KDIR" M="$b" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-         modules > "$b/build.log" 2>&1; then
-        cat "$b/build.log" >&2
-        echo "guest-repro.sh: building mmn_smmu_drv.ko for $KREL failed" >&2
-        exit 1
-    fi
-    aarch64-linux-gnu-strip --strip-debug "$b/mmn_smmu_drv.ko"
-    mmn_guest_initramfs "$out/initrd-$KREL.gz" "$repo/tests/guest/repro-init" \
-        "$b/mmn_smmu_drv.ko" mmn_smmu_drv.ko "$out/mmn-repro" mmn-repro
-done
-t_build=$(since "$t")
-
-# expect K SCENARIO: the expected outcome of the device's write.
-expect() {
-    case "$1" in
-    6.1) echo LIVELOCK ;;       # invalidate_range era: no notification
-    *) echo DONE ;;             # >= 6.6: flush_tlb_page notifies
-    esac
-}
-
-# field LINE NAME: the value of NAME=... in an MMN-GUEST-REPRO line.
-field() {
-    echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-# judge K LINE: sets verdict ("" when as expected) for one row.
-judge() {
-    local k=$1 line=$2 want state faults stale data read
-    want=$(expect "$k")
-    state=$(field "$line" state)
-    faults=$(field "$line" faults)
-    stale=$(field "$line" stale_readonly)
-    data=$(field "$line" data)
-    read=$(field "$line" read)
-    verdict=
-    if [ "$read" != ok ] && [ "$read" != n/a ]; then
-        verdict="the device's READ gave $read"
-    elif [ "$state" != "$want" ]; then
-        verdict="device $state, expected $want"
-    elif [ "$want" = LIVELOCK ] && [ "${stale:-0}" -lt 1 ]; then
-        verdict="LIVELOCK but the checker found no stale read-only entry"
-    elif [ "$want" = LIVELOCK ] && [ "$data" != unchanged ]; then
-        verdict="LIVELOCK but the CPU sees the page $data"
-    elif [ "$want" = DONE ] && [ "$faults" != 1 ]; then
-        verdict="DONE after $faults faults, expected exactly 1"
-    elif [ "$want" = DONE ] && [ "$data" != ok ]; then
-        verdict="DONE but the CPU sees data=$data"
-    fi
-}
-
-# 4. Boot each kernel.
-[ "$tap" = 1 ] && echo "1..$(( ${#kernels[@]} * ${#scenarios[@]} ))"
-n=0
-failed=0
-rows=()
+R_ROWS="$run_out/rows.tsv"
+: > "$R_ROWS"
 boots=()
-for k in "${kernels[@]}"; do
-    mmn_guest_image_of "$k"
-    log="$out/linux-$k.console.log"
-    note "booting linux $KREL with -device mmn-smmu"
-    mmn_guest_boot "$qemu" "$IMAGE" "$out/initrd-$KREL.gz" "$log" "$tmo" \
-        -device mmn-smmu
-    boots+=("$k ${secs}s")
-    console=$(tr -d '\r' < "$log")
-    result=$(echo "$console" | grep -a -o 'MMN-GUEST-RESULT: .*' | tail -n 1 || true)
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        bootfail="timed out after $tmo s"
-    elif [ -z "$result" ]; then
-        bootfail="no MMN-GUEST-RESULT line (QEMU exit $rc)"
-    elif [ "${result#MMN-GUEST-RESULT: PASS}" = "$result" ]; then
-        bootfail="guest says: ${result#MMN-GUEST-RESULT: }"
-    elif [ "$rc" != 0 ]; then
-        bootfail="QEMU exit $rc"
-    else
-        bootfail=
+t_pack=0
+for env in "${MMN_KENVS[@]}"; do
+    mmn_kernels_load "$env"
+    if ! mmn_run_pack "$env"; then
+        for cpu in "${cpus[@]}"; do
+            R_CPU=$cpu
+            mmn_run_missing "(build)" "the guest for $K_NAME could not be built (above)" >> "$R_ROWS"
+        done
+        continue
     fi
-    for s in "${scenarios[@]}"; do
-        n=$((n + 1))
-        line=$(echo "$console" | grep -a -o "MMN-GUEST-REPRO: .* scenario=$s .*" | tail -n 1 || true)
-        what="linux-$k ($KREL) $s"
-        if [ -z "$line" ]; then
-            verdict="no result line${bootfail:+; $bootfail}"
-        else
-            judge "$k" "$line"
-            [ -n "$verdict" ] || [ -z "$bootfail" ] || verdict=$bootfail
-            rows+=("$(printf '%-6s %-27s %-9s %6s %7s %13s %6s  %-5s %s' "$k" "$s" \
-                "$(field "$line" state)" "$(field "$line" faults)" \
-                "$(field "$line" retries)" "$(field "$line" notifications)" \
-                "$(field "$line" stale_readonly)" "$(field "$line" read)" \
-                "$(field "$line" data)")")
-        fi
-        summary="${line:+$(field "$line" state) after $(field "$line" faults) faults, $(field "$line" notifications) notifications, stale_readonly $(field "$line" stale_readonly)}"
-        if [ -z "$verdict" ]; then
-            [ "$tap" = 1 ] && echo "ok $n - $what: $summary (expected $(expect "$k"))"
-            continue
-        fi
-        failed=$((failed + 1))
-        if [ "$tap" = 1 ]; then
-            echo "not ok $n - $what: $verdict"
-        else
-            echo "FAIL $what: $verdict" >&2
-        fi
-        if [ "$s" = "${scenarios[0]}" ] || [ -z "$line" ]; then
-            note "qemu: $qemu -device mmn-smmu; last 40 lines of $log:"
-            echo "$console" | tail -n 40 | sed 's/^/#   /' |
-                if [ "$tap" = 1 ]; then cat; else cat >&2; fi
-        fi
+    t_pack=$(awk -v a="$t_pack" -v b="$R_PACK_SECS" 'BEGIN { print a + b }')
+    for cpu in "${cpus[@]}"; do
+        mmn_run_boot "$env" "$cpu"
+        note "boot: $K_NAME ($K_VERSION, $K_PREP) on $cpu: $R_NROWS row(s) in $R_BOOT_SECS s${R_BOOTFAIL:+; $R_BOOTFAIL}"
+        boots+=("$K_NAME/$cpu ${R_BOOT_SECS}s")
     done
 done
 
-if [ "$tap" = 0 ]; then
-    printf '%-6s %-27s %-9s %6s %7s %13s %6s  %-5s %s\n' kernel scenario outcome \
-        faults retries notifications stale_ro read data
-    printf '%s\n' "${rows[@]}"
+# Report.
+nfail=$(awk -F'\t' '$14 ~ /^FAIL/' "$R_ROWS" | wc -l)
+nrows=$(wc -l < "$R_ROWS")
+case "$format" in
+tap)
+    echo "1..$nrows"
+    awk -F'\t' '{
+        what = $1 " " $3 " " $5
+        if ($14 ~ /^skip/) { printf "ok %d - %s # SKIP %s\n", NR, what, substr($14, 6); next }
+        sum = $6 " " $7 ", " $8 " faults, " $10 " notifications, stale_readonly " $11
+        if ($14 == "ok") printf "ok %d - %s: %s\n", NR, what, sum
+        else printf "not ok %d - %s: %s\n", NR, what, substr($14, 6)
+    }' "$R_ROWS"
+    ;;
+json)
+    awk -F'\t' 'function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+        function n(s) { return s ~ /^[0-9]+$/ ? s : (s == "" ? "null" : q(s)) }
+        BEGIN { printf "[" }
+        {
+            v = $14; ok = (v == "ok") ? "true" : "false"; skip = (v ~ /^skip/) ? "true" : "false"
+            reason = (v == "ok") ? "" : substr(v, index(v, " ") + 1)
+            printf "%s\n  {\"kernel\": %s, \"version\": %s, \"cpu\": %s, \"prepared\": %s, " \
+                   "\"scenario\": %s, \"state\": %s, \"class\": %s, \"faults\": %s, " \
+                   "\"retries\": %s, \"notifications\": %s, \"stale_readonly\": %s, " \
+                   "\"read\": %s, \"data\": %s, \"ok\": %s, \"skip\": %s, \"reason\": %s}",
+                   (NR > 1 ? "," : ""), q($1), q($2), q($3), q($4), q($5), q($6), q($7),
+                   n($8), n($9), n($10), n($11), q($12), q($13), ok, skip, q(reason)
+        }
+        END { print (NR ? "\n" : "") "]" }' "$R_ROWS"
+    ;;
+*)
+    {
+        printf 'kernel\tdebian\tcpu\tscenario\toutcome\tclass\tfaults\tretries\tnotif\tstale_ro\tread\tdata\tverdict\n'
+        awk -F'\t' -v OFS='\t' '{ print $1, $2, $3, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }' "$R_ROWS"
+    } | column -t -s $'\t'
+    ;;
+esac
+note "time: total $(mmn_run_since "$t_all") s (kernels $t_prep s, build + initramfs $t_pack s," \
+     "boots ${boots[*]:-none}); logs in $run_out/k"
+if [ "$format" = tap ]; then
+    echo "# guest-repro: $((nrows - nfail)) passed or skipped, $nfail failed"
+elif [ "$nfail" = 0 ]; then
+    note "every row as expected ($nrows rows)"
+else
+    note "$nfail of $nrows rows not as expected"
 fi
-note "time: total $(since "$t_all") s (qemu build $t_qemu s, fetch $t_fetch s," \
-     "cross-build + initramfs $t_build s, boots ${boots[*]}); logs in $out"
-if [ "$tap" = 1 ]; then
-    echo "# guest-repro: $((n - failed)) passed, $failed failed"
-elif [ "$failed" = 0 ]; then
-    echo "every outcome as expected: 6.1 livelocks on a stale read-only entry, 6.12 heals after one fault"
-fi
-[ "$failed" = 0 ]
+[ "$nfail" = 0 ]

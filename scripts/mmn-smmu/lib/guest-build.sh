@@ -19,7 +19,8 @@
 #               scripts/mmn-smmu/lib/scenarios.sh, anything else with
 #               aarch64-linux-gnu-gcc -static -I MODSRC.  Programs do not
 #               depend on the kernel: they are built once per content
-#               under OUTDIR/../progs and copied.
+#               into OUTDIR/../../progs (shared by the kernels whose
+#               OUTDIRs are siblings) and copied.
 #   Sets B_KO (the stripped module), B_BIN (OUTDIR/bin), B_BUILT (yes when
 #   something was built, no when OUTDIR was up to date).  On failure:
 #   compiler output and one paragraph on stderr, status 1.  The module's
@@ -136,7 +137,7 @@ mmn_guest_build() {
     if [ ${#progs[@]} -gt 0 ]; then
         pkey=$(mmn_gb_key "${progs[@]}" "$modsrc"/*.h "$(dirname "${BASH_SOURCE[0]}")"/scenarios.sh \
                "$(dirname "${BASH_SOURCE[0]}")"/../../../tests/guest/lib/*)
-        pdir="$(dirname "$out")/progs/$pkey"
+        pdir="$(dirname "$(dirname "$out")")/progs/$pkey"
         if [ ! -f "$pdir/.mmn-built" ]; then
             rm -rf "$pdir.tmp.$$"
             mmn_gb_progs "$pdir.tmp.$$" "$modsrc" "${progs[@]}" || { rm -rf "$pdir.tmp.$$"; return 1; }

@@ -40,8 +40,16 @@
 #   mmn_kernels_resolve SPEC      print one build id per line ("PKG=VERSION"
 #                                 or "tree:/abs/path"); one paragraph on
 #                                 stderr and status 2 for a bad spec
-#   mmn_kernels_prepare ID        fetch and prepare; print the path of the
-#                                 build's env file (K_* variables below)
+#   mmn_kernels_prepare ID [image]  fetch and prepare; print the path of
+#                                 the build's env file (K_* variables below);
+#                                 "image": only the image, for a guest that
+#                                 loads no module of ours
+#   mmn_kernels_prepare_all [--image-only] SPEC...   resolve and prepare
+#                                 every build the specs name (each once, in
+#                                 order) into MMN_KENVS; one line a build on
+#                                 stderr saying how it was prepared; status
+#                                 2 for a bad spec, 1 when one cannot be
+#                                 prepared
 #   mmn_kernels_load ENVFILE      set the K_* variables of one build
 #   mmn_kernels_busybox           print the path of the static arm64 busybox
 #   mmn_kernels_fetch_deb PKG VER [all]   download and unpack a package once
@@ -50,7 +58,7 @@
 #   K_KREL K_SERIES K_FLAVOUR K_PKG K_VERSION K_SRC (source package=version)
 #   K_IMAGE   the arm64 Image to boot      K_ROOT  unpacked image package
 #   K_CONFIG  its config                   K_KDIR  tree for make -C ... M=
-#   K_PREP    archive-headers | exact-source | user-tree
+#   K_PREP    archive-headers | exact-source | user-tree | image-only
 #   K_PREP_TEXT  the same, said for people (with what it is made of)
 #   K_CHANGELOG  the image package's Debian changelog, or empty
 
@@ -383,11 +391,13 @@ mmn_k_headers() {
     fi
     root="$mmn_k_cache/kheaders/${krel}_$ver"
     kdir="$root/usr/src/linux-headers-$krel"
+    # The host (amd64) kbuild tools: linux-kbuild-6.1 (>= VERSION), one
+    # package for every 6.1 build, or linux-kbuild-6.12.NN+deb12.
     if [ ! -x "/usr/lib/$kbuild/scripts/mod/modpost" ]; then
-        echo "mmn-smmu: installing $kbuild=$ver (host tools for kbuild)" >&2
+        echo "mmn-smmu: installing $kbuild (host tools for kbuild)" >&2
         DEBIAN_FRONTEND=noninteractive $mmn_k_sudo apt-get install -y -qq \
-            --no-install-recommends "$kbuild=$ver" >/dev/null || {
-            echo "mmn-smmu: could not install $kbuild=$ver" >&2
+            --no-install-recommends "$kbuild" >/dev/null || {
+            echo "mmn-smmu: could not install $kbuild with apt-get" >&2
             return 1
         }
     fi
@@ -432,13 +442,15 @@ mmn_kernels_load() {
     . "$1"
 }
 
-# mmn_k_env_ok FILE: the env file exists and what it names is still there.
+# mmn_k_env_ok FILE [image]: the env file exists and what it names is
+# still there (only the image, with "image").
 mmn_k_env_ok() {
     [ -f "$1" ] || return 1
     (
         mmn_kernels_load "$1"
-        [ -f "$K_IMAGE" ] && [ -f "$K_KDIR/Makefile" ] &&
-            [ -x "$K_KDIR/scripts/mod/modpost" ]
+        [ -f "$K_IMAGE" ] || exit 1
+        [ "${2:-}" = image ] && exit 0
+        [ -f "$K_KDIR/Makefile" ] && [ -x "$K_KDIR/scripts/mod/modpost" ]
     )
 }
 
@@ -484,7 +496,7 @@ mmn_k_tree() {
 
 # mmn_kernels_prepare ID: see the header.
 mmn_kernels_prepare() {
-    local id=$1 pkg ver row env root lockfd
+    local id=$1 only=${2:-} pkg ver row env root lockfd
     if [[ "$id" == tree:* ]]; then
         mmn_k_tree "${id#tree:}"
         return
@@ -495,6 +507,13 @@ mmn_kernels_prepare() {
     if [ "${MMN_GUEST_REFRESH:-0}" != 1 ] && mmn_k_env_ok "$env"; then
         echo "$env"
         return 0
+    fi
+    if [ "$only" = image ]; then
+        env="${env%.env}.image.env"
+        if [ "${MMN_GUEST_REFRESH:-0}" != 1 ] && mmn_k_env_ok "$env" image; then
+            echo "$env"
+            return 0
+        fi
     fi
     row=$(mmn_k_row_of "$pkg" "$ver")
     [ -n "$row" ] || { mmn_k_say "mmn-smmu: apt no longer lists $pkg:arm64=$ver."; return 1; }
@@ -524,7 +543,11 @@ mmn_kernels_prepare() {
         mmn_k_say "mmn-smmu: $K_PKG $K_VERSION has no /boot/vmlinuz-$K_KREL or /boot/config-$K_KREL."
         return 1
     fi
-    if [ "$8" = yes ]; then
+    if [ "$only" = image ]; then
+        K_KDIR=''
+        K_PREP=image-only
+        K_PREP_TEXT="image only (no module is built for this guest)"
+    elif [ "$8" = yes ]; then
         K_KDIR=$(mmn_k_headers "$K_KREL" "$K_VERSION") || { exec {lockfd}>&-; return 1; }
         K_PREP=archive-headers
         K_PREP_TEXT="archive headers (linux-headers-$K_KREL $K_VERSION)"
@@ -536,4 +559,55 @@ mmn_kernels_prepare() {
     mmn_k_write_env "$env"
     exec {lockfd}>&-
     echo "$env"
+}
+
+mmn_kernels_prepare_all() {
+    local only='' spec id env out
+    local -a ids=()
+    local -A seen=()
+    if [ "${1:-}" = --image-only ]; then
+        only=image
+        shift
+    fi
+    for spec in "$@"; do
+        out=$(mmn_kernels_resolve "$spec") || return 2
+        while read -r id; do
+            if [ -z "$id" ] || [ -n "${seen[$id]:-}" ]; then
+                continue
+            fi
+            seen[$id]=1
+            ids+=("$id")
+        done <<< "$out"
+    done
+    MMN_KENVS=()
+    for id in "${ids[@]}"; do
+        env=$(mmn_kernels_prepare "$id" $only) || return 1
+        mmn_kernels_load "$env"
+        echo "mmn-smmu: kernel $K_NAME${K_PKG:+ ($K_PKG $K_VERSION)}: $K_PREP_TEXT" >&2
+        MMN_KENVS+=("$env")
+    done
+}
+
+# mmn_kernels_list [SERIES [FLAVOUR]]: every build apt sees, with the way
+# it would be prepared: archive headers, exact source (its source version
+# is in the deb-src lists), or refused (neither).
+mmn_kernels_list() {
+    local series=${1:-} flav=${2:-} s base f krel pkg v src hdr way
+    local -A srcvers=()
+    printf '%-6s %-22s %-12s %-22s %s\n' series build flavour debian-version preparation
+    while read -r s base f krel pkg v src hdr; do
+        if [ "$hdr" = yes ]; then
+            way="archive headers"
+        else
+            if [ -z "${srcvers[${src%%=*}]+set}" ]; then
+                srcvers[${src%%=*}]=" $(apt-cache showsrc "${src%%=*}" 2>/dev/null |
+                    sed -n 's/^Version: //p' | sort -u | tr '\n' ' ')"
+            fi
+            case "${srcvers[${src%%=*}]}" in
+            *" ${src#*=} "*) way="exact source $src + image config" ;;
+            *) way="refused: no headers, no exact source $src in deb-src" ;;
+            esac
+        fi
+        printf '%-6s %-22s %-12s %-22s %s\n' "$s" "$base" "$f" "$v" "$way"
+    done < <(mmn_k_rows "$series" "$flav")
 }
