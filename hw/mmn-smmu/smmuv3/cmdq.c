@@ -129,7 +129,6 @@ static int cmd_exec(MmnSmmuv3State *s, const uint64_t *c)
     case CMD_CFGI_STE_RANGE:
     case CMD_CFGI_CD:
     case CMD_CFGI_CD_ALL:
-    case CMD_CFGI_ALL:
         /* Configuration is read on every transaction (config.c). */
         return CERROR_NONE;
     case CMD_TLBI_NH_ALL:
@@ -182,8 +181,8 @@ static int cmd_exec(MmnSmmuv3State *s, const uint64_t *c)
     default:
         /*
          * EL2, EL3 and stage-2 TLBIs (no IDR0.HYP, no S2P), ATC_INV (no
-         * ATS), PRI_RESP (no PRI): ILLEGAL on this SMMU, as are reserved
-         * opcodes.
+         * ATS), PRI_RESP (no PRI), CFGI_VMS_PIDM (0x07, no VMS): ILLEGAL
+         * on this SMMU, as are reserved opcodes.
          */
         qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmuv3: illegal command opcode "
                       "0x%02x\n", op);

@@ -187,8 +187,7 @@ enum {
     CMD_CFGI_STE = 0x03,
     CMD_CFGI_STE_RANGE = 0x04,
     CMD_CFGI_CD = 0x05,
-    CMD_CFGI_CD_ALL = 0x06,
-    CMD_CFGI_ALL = 0x07,
+    CMD_CFGI_CD_ALL = 0x06,     /* CFGI_ALL is CFGI_STE_RANGE, Range 31 */
     CMD_TLBI_NH_ALL = 0x10,
     CMD_TLBI_NH_ASID = 0x11,
     CMD_TLBI_NH_VA = 0x12,
