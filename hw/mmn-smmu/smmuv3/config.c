@@ -160,6 +160,7 @@ static bool decode_cd(MmnSmmuv3State *s, const uint64_t *cd,
     cfg->record = FIELD_EX64(cd[0], CD0, R);
     cfg->stall = FIELD_EX64(cd[0], CD0, S);
     cfg->epd0 = FIELD_EX64(cd[0], CD0, EPD0);
+    cfg->aset = FIELD_EX64(cd[0], CD0, ASET);
     if (cfg->epd0) {
         /* TTB0 walks disabled: the TCR fields of TTB0 are not used. */
         return true;

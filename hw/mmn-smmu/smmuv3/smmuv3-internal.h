@@ -7,6 +7,7 @@
  *   xlate.c    translation of master and PCI transactions, stalls, livelock
  *   cmdq.c     command queue
  *   evtq.c     event queue, GERROR, MSIs
+ *   btm.c      broadcast TLB maintenance (the guest CPUs' TLBIs)
  *   virt.c     the virt machine's device tree nodes
  *
  * Copyright (c) 2026 The mmn-smmu authors
@@ -63,6 +64,7 @@ REG32(CR0, 0x20)
 REG32(CR0ACK, 0x24)
 REG32(CR1, 0x28)
 REG32(CR2, 0x2c)
+    FIELD(CR2, PTM, 2, 1)
 REG32(STATUSR, 0x40)
 REG32(GBPA, 0x44)
     FIELD(GBPA, ABORT, 20, 1)
@@ -158,6 +160,7 @@ FIELD(CD0, HA, 43, 1)
 FIELD(CD0, S, 44, 1)
 FIELD(CD0, R, 45, 1)
 FIELD(CD0, A, 46, 1)
+FIELD(CD0, ASET, 47, 1)
 FIELD(CD0, ASID, 48, 16)
 FIELD(CD1, TTB0, 4, 48)
 
@@ -265,6 +268,7 @@ typedef struct MmnSmmuv3Cfg {
     bool stall;             /* CD.S and !STE.S1STALLD */
     bool record;            /* CD.R: record faults */
     bool epd0;
+    bool aset;              /* CD.ASET: non-shared ASID (btm.c) */
 } MmnSmmuv3Cfg;
 
 /* What the configuration stage decided for a transaction. */
@@ -279,6 +283,7 @@ struct MmnSmmuv3Asid {
     uint16_t asid;
     MmnIotlbCtx *ictx;
     uint64_t tlbi;          /* TLBI commands that covered this ASID */
+    uint8_t asets;          /* MMN_SMMUV3_ASET_*: CDs that filled it (btm.c) */
 };
 
 /* smmuv3.c */
@@ -301,6 +306,14 @@ void mmn_smmuv3_asids_free(MmnSmmuv3State *s);
 
 /* cmdq.c */
 void mmn_smmuv3_cmdq_process(MmnSmmuv3State *s);
+
+/* btm.c */
+#define MMN_SMMUV3_ASET_SHARED      1   /* a CD with ASET = 0 */
+#define MMN_SMMUV3_ASET_NONSHARED   2   /* a CD with ASET = 1 */
+void mmn_smmuv3_btm_note_aset(MmnSmmuv3Asid *a, bool aset);
+void mmn_smmuv3_btm_instance_init(MmnSmmuv3State *s);
+void mmn_smmuv3_btm_realize(MmnSmmuv3State *s);
+void mmn_smmuv3_btm_fini(MmnSmmuv3State *s);
 
 /* evtq.c */
 bool mmn_smmuv3_record_event(MmnSmmuv3State *s, const MmnSmmuv3Evt *evt);

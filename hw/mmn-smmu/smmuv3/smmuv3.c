@@ -403,6 +403,12 @@ static void mmn_smmuv3_realize(DeviceState *dev, Error **errp)
         sysbus_init_irq(sbd, &s->irq[i]);
     }
     mmn_smmuv3_pci_init(s);
+    mmn_smmuv3_btm_realize(s);
+}
+
+static void mmn_smmuv3_unrealize(DeviceState *dev)
+{
+    mmn_smmuv3_btm_fini(MMN_SMMUV3(dev));
 }
 
 static void mmn_smmuv3_instance_init(Object *obj)
@@ -423,12 +429,14 @@ static void mmn_smmuv3_instance_init(Object *obj)
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "livelocks", &s->stat_livelocks,
                                    OBJ_PROP_FLAG_READ);
+    mmn_smmuv3_btm_instance_init(s);
 }
 
 static void mmn_smmuv3_finalize(Object *obj)
 {
     MmnSmmuv3State *s = MMN_SMMUV3(obj);
 
+    mmn_smmuv3_btm_fini(s);
     if (s->asids) {
         g_hash_table_destroy(s->asids);
     }
@@ -509,6 +517,7 @@ static void mmn_smmuv3_class_init(ObjectClass *klass, void *data)
 
     dc->desc = "Arm SMMUv3 over the mmn-smmu walker and IOTLB (stage 1, SVA)";
     dc->realize = mmn_smmuv3_realize;
+    dc->unrealize = mmn_smmuv3_unrealize;
     dc->vmsd = &vmstate_mmn_smmuv3;
     rc->phases.hold = mmn_smmuv3_reset_hold;
     device_class_set_props(dc, mmn_smmuv3_properties);

@@ -230,6 +230,7 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
     }
     txn->asid = cfg.asid;
     a = mmn_smmuv3_asid(s, cfg.asid, true);
+    mmn_smmuv3_btm_note_aset(a, cfg.aset);
     if (cfg.epd0 || (txn->va >> 55) & 1 ||
         (!cfg.walk.tbi && txn->va >> 56)) {
         /* TTB0 walks disabled, or a TTB1 address (EPD1: never walked) */

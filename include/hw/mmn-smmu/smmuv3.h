@@ -19,6 +19,7 @@
 #include "qom/object.h"
 #include "exec/memory.h"
 #include "hw/mmn-smmu/walker.h"
+#include "hw/mmn-smmu/tlbi-snoop.h"
 #include "hw/mmn-smmu/livelock.h"
 
 #define TYPE_MMN_SMMUV3 "mmn-smmuv3"
@@ -159,6 +160,11 @@ struct MmnSmmuv3State {
     uint64_t stat_faults;
     uint64_t stat_stalls;
     uint64_t stat_livelocks;
+
+    /* broadcast TLB maintenance (btm = on; smmuv3/btm.c) */
+    MmnTlbiSnooper btm_snooper;
+    uint64_t stat_btm_invalidations;
+    uint64_t stat_btm_ignored;
 };
 
 /* Masters: a platform device with StreamID @sid behind the SMMU. */
