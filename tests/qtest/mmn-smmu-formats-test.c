@@ -3,7 +3,8 @@
  * GRANULE, DS and TBI fields and their validation (docs/specs/mmn-smmu.rst
  * "Context configuration"), then DMA through hand-built tables: 4 KiB with
  * DS (level -1, as Linux 6.12 builds them on a CPU with FEAT_LPA2), 16 KiB
- * with DS, 64 KiB with 52-bit VA, and TBI.
+ * with DS, 64 KiB with 52-bit VA, TBI, and a contiguous run's invalidation
+ * with the coherence checker.
  *
  * Self-contained: it drives the queues itself (no kernel model), so the
  * tables are exactly the ones written here.
@@ -27,6 +28,7 @@
 #define PTE_AF      (1ULL << 10)
 #define PTE_USER    (1ULL << 6)
 #define SH_INNER    (3ULL << 8)     /* SH[1:0] without DS */
+#define PTE_CONT    (1ULL << 52)
 
 typedef struct Dev {
     QMmnSmmu *s;
@@ -371,11 +373,55 @@ static void dma_tbi(Dev *d)
     g_assert_cmphex(fault_va(d), ==, va | tag);
 }
 
+/* CHECK of context @ctx: the number of entries checked and stale. */
+static void check(Dev *d, uint16_t ctx, uint32_t *entries, uint32_t *stale)
+{
+    uint64_t rep = ram_alloc(d, MMN_CHECK_REPORT_SIZE, 8);
+
+    g_assert_cmpuint(cmd(d, MMN_CMD_CHECK, ctx, rep, 0), ==, 0);
+    *entries = qtest_readl(d->qts, rep);
+    *stale = qtest_readl(d->qts, rep + 4);
+}
+
+/*
+ * A contiguous run (16 x 4 KiB, descriptor bit 52) is cached per page,
+ * the coherence checker finds every entry coherent, and a TLBI_PAGE of
+ * one page drops all 16 (and not the page after the run).
+ */
+static void dma_contiguous(Dev *d)
+{
+    static const Fmt f = { G4K, 12, false, 48, 48, 0 };
+    uint64_t va = 0x40000000ULL, pa = ram_alloc(d, 0x11000, 0x10000);
+    uint64_t buf = ram_alloc(d, 0x11000, 0x1000);
+    uint32_t st, entries, stale;
+    Pt p;
+    int i;
+
+    pt_init(&p, d, &f);
+    for (i = 0; i < 16; i++) {
+        pt_map(&p, va + i * 0x1000, pa + i * 0x1000, PTE_CONT);
+        qtest_writel(d->qts, pa + i * 0x1000, 0xc0de0000 + i);
+    }
+    pt_map(&p, va + 0x10000, pa + 0x10000, 0);
+    g_assert_cmpuint(cmd(d, MMN_CMD_CTX_BIND, 7, p.ttb, cfg_word(&f, false)),
+                     ==, 0);
+    st = dma(d, MMN_DMA_OP_READ, 7, va, 0x11000, buf, 0);
+    g_assert_cmphex(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_DONE);
+    g_assert_cmphex(qtest_readl(d->qts, buf + 0x9000), ==, 0xc0de0009);
+    check(d, 7, &entries, &stale);
+    g_assert_cmpuint(entries, ==, 17);
+    g_assert_cmpuint(stale, ==, 0);
+    g_assert_cmpuint(cmd(d, MMN_CMD_TLBI_PAGE, 7, va + 0x5000, 0), ==, 0);
+    check(d, 7, &entries, &stale);
+    g_assert_cmpuint(entries, ==, 1);
+    g_assert_cmpuint(stale, ==, 0);
+}
+
 /*
  * DMA through each format, one QEMU for all (the qos graph has room for
  * few more test nodes under mmn-smmu): 4 KiB DS with 52-bit VA (the level
  * -1 table of Linux 6.12 with LPA2), 16 KiB DS, 64 KiB 52-bit, the DS
- * bits, TBI.
+ * bits, TBI, a contiguous run.
  */
 static void test_dma_formats(void *obj, void *data, QGuestAllocator *alloc)
 {
@@ -395,6 +441,8 @@ static void test_dma_formats(void *obj, void *data, QGuestAllocator *alloc)
     dma_ds_bits(&d);
     g_test_message("TBI");
     dma_tbi(&d);
+    g_test_message("contiguous run");
+    dma_contiguous(&d);
 }
 
 static void register_tests(void)
