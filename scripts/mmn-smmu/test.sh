@@ -119,6 +119,9 @@ if ! "$v3" -l 2>/dev/null | grep -q '^/'; then
     failures+=("smmuv3-missing")
 fi
 
+# mmn-smmuv3 with broadcast TLB maintenance: guest CPU TLBIs (bare metal).
+run_tap btm 120 "$repo/scripts/mmn-smmu/btm-test.sh"
+
 # The device documentation must be valid reStructuredText.
 run_tap docs 60 /usr/bin/python3 "$repo/scripts/mmn-smmu/check-docs.py"
 
