@@ -55,6 +55,29 @@ mmn_guest_cpu_check() {
     return 2
 }
 
+# mmn_guest_cpu_fits CONFIG CPU NAME: can kernel NAME (built with
+# CONFIG) run on CPU?  A 16 KiB-page kernel (CONFIG_ARM64_16K_PAGES, the
+# -arm64-16k flavour) needs the 16K granule, which QEMU's cortex-a57 does
+# not have (aarch64_a57_initfn in target/arm/cpu64.c: ID_AA64MMFR0_EL1 =
+# 0x00001124, TGran16 = 0; neoverse-n1 and max have it): it would hang
+# before its first console line.  One paragraph and status 2 when it
+# cannot.
+mmn_guest_cpu_fits() {
+    local config=$1 cpu=$2 name=$3
+    if [ "$cpu" = cortex-a57 ] && grep -qx 'CONFIG_ARM64_16K_PAGES=y' "$config" 2>/dev/null; then
+        {
+            echo
+            echo "mmn-smmu: $name uses 16 KiB pages (CONFIG_ARM64_16K_PAGES)," \
+                 "and -cpu cortex-a57 has no 16K translation granule" \
+                 "(ID_AA64MMFR0_EL1.TGran16 = 0 in QEMU's model, as on the" \
+                 "real Cortex-A57): the kernel stops before printing anything." \
+                 "Run it with --cpu neoverse-n1 or --cpu max, which have it." | fmt -w 78
+            echo
+        } >&2
+        return 2
+    fi
+}
+
 # mmn_guest_boot QEMU IMAGE INITRD LOG TIMEOUT [QEMU ARGS...]: boot one
 # kernel on virt with CPU model ${MMN_GUEST_CPU:-cortex-a57} until /init
 # powers off; console to LOG; kernel command line 'console=ttyAMA0

@@ -164,6 +164,12 @@ st=0
 mmn_kernels_prepare_all "${specs[@]}" || st=$?
 [ "$st" = 0 ] || exit "$st"
 t_prep=$(mmn_run_since "$t")
+for env in "${MMN_KENVS[@]}"; do
+    mmn_kernels_load "$env"
+    for cpu in "${cpus[@]}"; do
+        mmn_guest_cpu_fits "$K_CONFIG" "$cpu" "$K_NAME" || exit 2
+    done
+done
 
 R_ROWS="$run_out/rows.tsv"
 : > "$R_ROWS"

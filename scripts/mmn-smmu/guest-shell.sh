@@ -70,6 +70,8 @@ st=0
 mmn_kernels_prepare_all "${specs[0]}" || st=$?
 [ "$st" = 0 ] || exit "$st"
 env=${MMN_KENVS[0]}
+mmn_kernels_load "$env"
+mmn_guest_cpu_fits "$K_CONFIG" "$cpu" "$K_NAME" || exit 2
 
 run_mode=scenarios
 run_progs=("$repo"/tests/guest/scenarios/*.c "$repo/tests/guest/mmn-smmu-drv/mmn-repro.c")

@@ -5,7 +5,6 @@
 # nothing.  Runs apt as root, or through sudo when not root.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
 cache=${MMN_CACHE:-$HOME/.cache/mmn-smmu}
 mkdir -p "$cache"
 
@@ -16,15 +15,19 @@ fi
 
 # Build QEMU 10.0 (see ../shared/reference/qemu.md), cross-build the guest
 # module and its static test program (libc6-dev-arm64-cross) and pack an
-# initramfs (guest.md); check the rst docs (python3-docutils).
+# initramfs (guest.md); check the rst docs (python3-docutils).  Prepare a
+# guest kernel from its exact source when the archive has no headers for
+# it (scripts/mmn-smmu/lib/kernel-source.sh: modules_prepare builds
+# resolve_btfids and sign-file, libelf-dev and libssl-dev); the guest
+# commands' tables (column, bsdextrautils).
 PKGS_MAIN="dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
 libpixman-1-dev python3-venv python3 bzip2 xz-utils cpio gzip
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison
-python3-docutils"
+python3-docutils libelf-dev libssl-dev bsdextrautils"
 PKGS_BPO="meson python3-pycotap"
 
 stamp="$cache/deps.stamp"
-want="v5 $PKGS_MAIN | $PKGS_BPO | arm64"
+want="v6 $PKGS_MAIN | $PKGS_BPO | arm64"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    command -v meson >/dev/null && command -v ccache >/dev/null; then
     exit 0

@@ -78,7 +78,12 @@ mmn_guest_build() {
     local -a progs=("$@")
     mmn_kernels_load "$kenv"
     B_BIN="$out/bin"
-    key=$(mmn_gb_key "$modsrc"/Kbuild "$modsrc"/*.[ch] "$kenv" "${progs[@]}")
+    pkey=none
+    if [ ${#progs[@]} -gt 0 ]; then
+        pkey=$(mmn_gb_key "${progs[@]}" "$modsrc"/*.h "$(dirname "${BASH_SOURCE[0]}")"/scenarios.sh \
+               "$(dirname "${BASH_SOURCE[0]}")"/../../../tests/guest/lib/*)
+    fi
+    key="$pkey $(mmn_gb_key "$modsrc"/Kbuild "$modsrc"/*.[ch] "$kenv")"
     m="$out/module"
     if [ -f "$out/.mmn-built" ] && [ "$(cat "$out/.mmn-built")" = "$key" ]; then
         B_KO=$(find "$m" -maxdepth 1 -name '*.ko' | sed -n 1p)
@@ -135,8 +140,6 @@ mmn_guest_build() {
     fi
     # Programs: once per content, shared by every kernel.
     if [ ${#progs[@]} -gt 0 ]; then
-        pkey=$(mmn_gb_key "${progs[@]}" "$modsrc"/*.h "$(dirname "${BASH_SOURCE[0]}")"/scenarios.sh \
-               "$(dirname "${BASH_SOURCE[0]}")"/../../../tests/guest/lib/*)
         pdir="$(dirname "$(dirname "$out")")/progs/$pkey"
         if [ ! -f "$pdir/.mmn-built" ]; then
             rm -rf "$pdir.tmp.$$"

@@ -347,8 +347,15 @@ mmn_kernels_fetch_deb() {
         echo "mmn-smmu: downloading $spec" >&2
         if ! log=$(cd "$mmn_k_cache/debs" && apt-get download -q "$spec" 2>&1) ||
            [ ! -f "$deb" ]; then
-            echo "$log" | grep -E '^E:' | sed -n 1,3p >&2
-            return 1
+            # Stale lists name files the mirror has dropped: once more
+            # after apt-get update.
+            echo "mmn-smmu: $(echo "$log" | grep -E '^E:' | sed -n 1p); apt-get update and again" >&2
+            $mmn_k_sudo apt-get update -qq >/dev/null 2>&1 || true
+            if ! log=$(cd "$mmn_k_cache/debs" && apt-get download -q "$spec" 2>&1) ||
+               [ ! -f "$deb" ]; then
+                echo "$log" | grep -E '^E:' | sed -n 1,3p >&2
+                return 1
+            fi
         fi
     fi
     rm -rf "$dir" "$dir.tmp.$$"
