@@ -93,8 +93,12 @@ mmn_ksrc_refuse() {
 
 # mmn_ksrc_fetch SRC VERSION DEST: unpack the exact source into DEST; sets
 # _patched to yes (Debian's patches applied) or no (orig tarball only).
+# Parts of the tree no arm64 module build of ours reads: their sources are
+# left out (~1 GB; their Kconfig and Makefiles stay, kbuild reads them).
+mmn_ksrc_pruned=(drivers/gpu drivers/net drivers/media drivers/staging sound Documentation)
+
 mmn_ksrc_fetch() {
-    local src=$1 ver=$2 dest=$3 dl dsc orig deb up excl=()
+    local src=$1 ver=$2 dest=$3 dl dsc orig deb up d excl=()
     dl="$mmn_k_cache/ksrc-dl"
     mkdir -p "$dl"
     up=${ver#*:}
@@ -119,15 +123,16 @@ mmn_ksrc_fetch() {
             mmn_k_say "mmn-smmu: dpkg-source -x $dsc failed."
             return 1
         }
+        for d in "${mmn_ksrc_pruned[@]}"; do
+            find "$dest/$d" -type f \( -name '*.[chS]' -o -name '*.rst' -o -name '*.txt' \
+                 -o -name '*.yaml' \) -delete 2>/dev/null || true
+        done
         _patched=yes
         return 0
     fi
-    # Debian's part is missing: the orig tarball alone.  Parts of the tree
-    # no arm64 module build reads are left out (their Kconfig and Makefiles
-    # stay, kbuild reads them).
+    # Debian's part is missing: the orig tarball alone.
     echo "mmn-smmu: unpacking $orig (Debian's ${deb:-debian tarball} is not on the mirror)" >&2
-    local d
-    for d in drivers/gpu drivers/net drivers/media drivers/staging sound Documentation; do
+    for d in "${mmn_ksrc_pruned[@]}"; do
         excl+=(--exclude="*/$d/*.[chS]" --exclude="*/$d/*.rst" --exclude="*/$d/*.txt"
                --exclude="*/$d/*.yaml")
     done
