@@ -162,7 +162,7 @@ fi
 t=$(mmn_run_now)
 st=0
 mmn_kernels_prepare_all "${specs[@]}" || st=$?
-[ "$st" = 0 ] || exit "$st"
+[ "$st" != 2 ] || exit 2
 t_prep=$(mmn_run_since "$t")
 for env in "${MMN_KENVS[@]}"; do
     mmn_kernels_load "$env"
@@ -173,6 +173,16 @@ done
 
 R_ROWS="$run_out/rows.tsv"
 : > "$R_ROWS"
+# A build that could not be prepared (its paragraph is above): one row.
+for id in "${MMN_KFAILED[@]}"; do
+    K_NAME=${id#tree:} K_NAME=${K_NAME%%=*} K_NAME=${K_NAME#linux-image-}
+    K_VERSION=${id#*=} K_PREP=not-prepared
+    [[ "$id" != tree:* ]] || K_VERSION=
+    for cpu in "${cpus[@]}"; do
+        R_CPU=$cpu
+        mmn_run_missing "(all)" "not prepared: no archive headers and no exact source, or a bad tree (paragraph above)" >> "$R_ROWS"
+    done
+done
 boots=()
 t_pack=0
 for env in "${MMN_KENVS[@]}"; do

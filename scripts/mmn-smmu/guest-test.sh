@@ -69,7 +69,7 @@ read -r -a devargs <<< "$device"
 qemu=$(mmn_guest_qemu "$qemu")
 st=0
 mmn_kernels_prepare_all --image-only "${specs[@]}" || st=$?
-[ "$st" = 0 ] || exit "$st"
+[ "$st" != 2 ] || exit 2
 MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 for env in "${MMN_KENVS[@]}"; do
     mmn_kernels_load "$env"
@@ -91,6 +91,7 @@ boot() {
 }
 
 if [ "$show" = 1 ]; then
+    [ ${#MMN_KENVS[@]} -gt 0 ] || exit 1
     mmn_kernels_load "${MMN_KENVS[0]}"
     cpu=${cpus[0]}
     log="$out/linux-$K_NAME-$cpu.console.log"
@@ -103,9 +104,16 @@ if [ "$show" = 1 ]; then
     exit
 fi
 
-echo "1..$(( ${#MMN_KENVS[@]} * ${#cpus[@]} ))"
+echo "1..$(( (${#MMN_KENVS[@]} + ${#MMN_KFAILED[@]}) * ${#cpus[@]} ))"
 n=0
 failed=0
+for id in "${MMN_KFAILED[@]}"; do
+    for cpu in "${cpus[@]}"; do
+        n=$((n + 1))
+        failed=$((failed + 1))
+        echo "not ok $n - guest ${id#tree:} on $cpu: the kernel could not be fetched (above)"
+    done
+done
 for env in "${MMN_KENVS[@]}"; do
     mmn_kernels_load "$env"
     for cpu in "${cpus[@]}"; do

@@ -78,6 +78,8 @@ for src in "$repo"/tests/unit/mmn-smmu/test-*.c; do
     t=$(basename "$src" .c)
     run_tap "unit-$t" 120 "$bld/tests/unit/mmn-smmu/$t" --tap -k
 done
+# The search of guest-repro.sh --bisect, on synthetic version lists.
+run_tap unit-bisect 60 bash "$repo/tests/unit/mmn-smmu/test-bisect.sh"
 
 # Tier 2: qos-graph qtests of the device on aarch64/virt.
 qos="$bld/tests/qtest/qos-test"
@@ -132,11 +134,16 @@ run_tap report 300 bash -c 'echo 1..1; "$1"
     else echo "not ok 1 - reproduction report: unexpected outcome"; fi' \
     _ "$bld/tests/qtest/mmn-smmu-repro"
 
-# Tier 4: real Debian arm64 guests (6.1 and 6.12): enumeration, then the
-# bug with a real SVA-style driver subscribing a real process mm.
+# Tier 4: real Debian arm64 guests, a fixed small matrix: the newest 6.1
+# and 6.12 builds, on cortex-a57 (software dirty state) and neoverse-n1
+# (hardware AF/DBM); enumeration, then the stale read-only PTE scenarios
+# (pte-upgrade) with a real SVA-style driver subscribing a real process
+# mm.  The full matrix is a separate command (README, "Guest matrix").
+guest_matrix=(--kernel 6.1 --kernel 6.12 --cpu cortex-a57 --cpu neoverse-n1)
 if [ "$guest" = 1 ]; then
-    run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh"
-    run_tap guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap
+    run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh" "${guest_matrix[@]}"
+    run_tap guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap \
+        "${guest_matrix[@]}" --scenario pte-upgrade
 else
     echo "== guest: skipped (--no-guest)"
     skipped=$((skipped + 1))

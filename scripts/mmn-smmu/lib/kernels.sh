@@ -48,8 +48,9 @@
 #                                 every build the specs name (each once, in
 #                                 order) into MMN_KENVS; one line a build on
 #                                 stderr saying how it was prepared; status
-#                                 2 for a bad spec, 1 when one cannot be
-#                                 prepared
+#                                 2 for a bad spec (nothing prepared), 1
+#                                 when some cannot be prepared (their ids in
+#                                 MMN_KFAILED, the others prepared)
 #   mmn_kernels_load ENVFILE      set the K_* variables of one build
 #   mmn_kernels_busybox           print the path of the static arm64 busybox
 #   mmn_kernels_fetch_deb PKG VER [all]   download and unpack a package once
@@ -587,12 +588,18 @@ mmn_kernels_prepare_all() {
         done <<< "$out"
     done
     MMN_KENVS=()
+    MMN_KFAILED=()
     for id in "${ids[@]}"; do
-        env=$(mmn_kernels_prepare "$id" $only) || return 1
+        if ! env=$(mmn_kernels_prepare "$id" $only); then
+            MMN_KFAILED+=("$id")
+            echo "mmn-smmu: kernel ${id#tree:}: not prepared (above)" >&2
+            continue
+        fi
         mmn_kernels_load "$env"
         echo "mmn-smmu: kernel $K_NAME${K_PKG:+ ($K_PKG $K_VERSION)}: $K_PREP_TEXT" >&2
         MMN_KENVS+=("$env")
     done
+    [ ${#MMN_KFAILED[@]} -eq 0 ]
 }
 
 # mmn_kernels_list [SERIES [FLAVOUR]]: every build apt sees, with the way
