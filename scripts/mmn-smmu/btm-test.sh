@@ -40,6 +40,9 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
 fi
 
 mkdir -p "$work"
+# QMP sockets in a short directory (sun_path holds 108 bytes).
+sockdir=$(mktemp -d /tmp/mmn-btm.XXXXXX)
+trap 'rm -rf "$sockdir"' EXIT
 elf="$work/btm-test.elf"
 aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib \
     -static -mgeneral-regs-only -mstrict-align -fno-pie -no-pie \
@@ -113,7 +116,7 @@ EOF
 run() {
     local cpu=$1 btm=$2 log sock pid
     log="$work/$cpu-$btm.log"
-    sock="$work/$cpu-$btm.qmp"
+    sock="$sockdir/$cpu-$btm.qmp"
     rm -f "$log" "$sock" "$work/$cpu-$btm.counters"
     "$qemu" -M virt,iommu=mmn-smmuv3 -global "mmn-smmuv3.btm=$btm" \
         -cpu "$cpu" -m 256M -nodefaults -display none -no-shutdown \
