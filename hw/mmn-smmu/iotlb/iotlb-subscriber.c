@@ -127,8 +127,8 @@ static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
     }
     /*
      * We never sleep, so a non-blockable range is no different.  Every
-     * event drops its range, PROTECTION_UPGRADE included (seed 004: only
-     * drop, the next walk sees the upgrade).
+     * event drops its range, PROTECTION_UPGRADE included (the unmerged
+     * upgrade-notify patch: only drop, the next walk sees the upgrade).
      */
 
     if (qatomic_read(&isub->invalidate_seq) == cur_seq) {
@@ -282,11 +282,16 @@ static int mmn_iotlb_test_young(MmnNotifier *mn, MmnMm *mm,
 }
 
 /*
- * Seed 000's test_clear_young on one context.  The bit of page p is
- * mmn_young_bitmap_bit(end, p); only whole pages inside [start, end) have
- * one.  A block has one young bit for all its pages: in test mode it sets
- * the bits of all its pages in range, in clear mode it is cleared if the
- * bit of any of its pages in range is set.
+ * The young-bitmap series' test_clear_young on one context.  The bit of
+ * page p is mmn_young_bitmap_bit(end, p); only whole pages inside
+ * [start, end) have one.  A block has one young bit for all its pages: in
+ * test mode it sets the bits of all its pages in range, in clear mode it
+ * is cleared if the bit of any of its pages in range is set.  The result
+ * says whether any entry in range was young, in clear mode too, selected
+ * or not: the series' mmu_notifier_test_clear_young() "returns nonzero if
+ * any of the KVM PTEs within a given range was young" and "clears the
+ * accessed bit for each young KVM PTE whose corresponding bit in the
+ * bitmap is set".
  */
 static bool mmn_iotlb_ctx_test_clear_young(MmnIotlbCtx *c, uint64_t start,
                                            uint64_t end, bool clear,
@@ -312,13 +317,13 @@ static bool mmn_iotlb_ctx_test_clear_young(MmnIotlbCtx *c, uint64_t start,
             p_hi = ROUND_DOWN(lim - MMN_PAGE_SIZE, MMN_PAGE_SIZE);
             b_hi = mmn_young_bitmap_bit(end, p_lo);
             b_lo = mmn_young_bitmap_bit(end, p_hi);
+            young = true;
             if (!clear) {
                 bitmap_set(bitmap, b_lo, b_hi - b_lo + 1);
-                young = true;
                 continue;
             }
             if (find_next_bit(bitmap, b_hi + 1, b_lo) > b_hi) {
-                continue;               /* not selected by the caller */
+                continue;               /* young, but not selected */
             }
         }
         young = true;

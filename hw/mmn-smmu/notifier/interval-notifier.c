@@ -1,7 +1,7 @@
 /*
  * mmn-smmu notifier layer: interval notifiers.
  *
- * Linux 6.6+ mm/mmu_notifier.c (seed 002) mn_itree_* and
+ * Linux 6.6+ mm/mmu_notifier.c mn_itree_* and
  * mmu_interval_*, over QEMU's interval tree.  The collision-retry
  * "lock" works as in Linux:
  *
@@ -21,8 +21,9 @@
  * subscriptions->lock and the caller's "user lock").  The tree is only
  * walked inside mmn_notifier_invalidate_range_start() and release; during
  * such a walk invalidate_seq is odd, so inserts made from callbacks are
- * deferred exactly as in Linux, and removes are refused (Linux forbids
- * them from callbacks).  Nothing here waits: see read_begin_nowait().
+ * deferred exactly as in Linux, and removes are refused from any
+ * callback (Linux forbids them from callbacks).  Nothing here waits: see
+ * read_begin_nowait().
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -180,6 +181,8 @@ int mmn_interval_notifier_insert(MmnIntervalNotifier *sub, MmnMm *mm,
     }
 
     mmn_mm_grab(mm);    /* pairs with the drop in remove */
+    /* mmu_interval_notifier_insert(): __mmu_notifier_register(NULL, mm) */
+    mm->has_notifiers = true;
     sub->mm = mm;
     sub->ops = ops;
     sub->interval_tree = (IntervalTreeNode) {
@@ -234,7 +237,7 @@ int mmn_interval_notifier_remove(MmnIntervalNotifier *sub)
         return -ENOENT;
     }
     mm = sub->mm;
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         /* "It cannot be called from any ops callback." */
         mmn_misuse(mm, "interval remove called from a notifier callback");
         return -EBUSY;

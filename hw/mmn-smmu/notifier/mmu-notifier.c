@@ -1,19 +1,25 @@
 /*
- * mmn-smmu notifier layer: address spaces, subscriptions, ranges, the
- * young family, change_pte, release and the get/put lifetime.
+ * mmn-smmu notifier layer: address spaces, subscriptions, ranges,
+ * arch_invalidate_secondary_tlbs, change_pte, release and the get/put
+ * lifetime.
  *
- * Modelled on Linux 6.6+ mm/mmu_notifier.c (seed 002), with the older
- * behaviours the issue asks for: Linux <= 6.5 invalidate_range called
- * from invalidate_range_end (seed 003, per-mm legacy mode), the young
- * bitmap of seed 000 and MMU_NOTIFY_PROTECTION_UPGRADE of seed 004.
+ * (The young family is in notifier-young.c.)
+ *
+ * Modelled on Linux 6.6+ mm/mmu_notifier.c, with the older and unmerged
+ * behaviours the device offers: Linux <= 6.5 invalidate_range called from
+ * invalidate_range_end (6.1 mn_hlist_invalidate_end(), per-mm legacy
+ * mode), the unmerged young-bitmap series' test_clear_young and the
+ * unmerged "mmu_notifiers: Notify on pte permission upgrades" patch's
+ * MMU_NOTIFY_PROTECTION_UPGRADE.
  *
  * Concurrency: everything runs under the BQL (unit tests: one thread);
  * there is no lock here.  What Linux gets from SRCU (walks that survive a
  * concurrent put) we get from mm->walking: while callbacks run, the
  * subscription list does not change shape; mmn_notifier_put() only marks
  * the subscription dead and free_notifier() runs when the walk ends.
- * Entry points that would change the list or start a nested walk are
- * refused inside callbacks (-EBUSY).  Nothing here sleeps.
+ * Entry points that would change a list or start a nested walk are
+ * refused inside callbacks of any mm (-EBUSY, see mmn_in_walk()).
+ * Nothing here sleeps.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -24,6 +30,14 @@
 #include "mmu-notifier-internal.h"
 
 static char mmn_global_last_error[192];
+
+/* Walks running, over every mm (0 or 1: walks never nest). */
+static unsigned mmn_walks_running;
+
+bool mmn_in_walk(void)
+{
+    return mmn_walks_running != 0;
+}
 
 void mmn_misuse(MmnMm *mm, const char *fmt, ...)
 {
@@ -149,14 +163,16 @@ static void mmn_flush_pending_free(MmnMm *mm)
  * until mmn_walk_end() even if a callback puts the last subscription;
  * the caller must not touch @mm after mmn_walk_end().
  */
-static void mmn_walk_begin(MmnMm *mm)
+void mmn_walk_begin(MmnMm *mm)
 {
     mmn_mm_grab(mm);
     mm->walking++;
+    mmn_walks_running++;
 }
 
-static void mmn_walk_end(MmnMm *mm)
+void mmn_walk_end(MmnMm *mm)
 {
+    mmn_walks_running--;
     mm->walking--;
     if (!mm->walking) {
         mmn_flush_pending_free(mm);
@@ -165,13 +181,13 @@ static void mmn_walk_end(MmnMm *mm)
 }
 
 /* Common checks of the entry points that deliver callbacks. */
-static int mmn_check_call(MmnMm *mm, const char *what)
+int mmn_check_call(MmnMm *mm, const char *what)
 {
     if (!mm) {
         mmn_misuse(NULL, "%s: no address space", what);
         return -EINVAL;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "%s called from a notifier callback", what);
         return -EBUSY;
     }
@@ -182,8 +198,8 @@ static int mmn_check_call(MmnMm *mm, const char *what)
     return 0;
 }
 
-static int mmn_check_range(MmnMm *mm, const char *what,
-                           uint64_t start, uint64_t end)
+int mmn_check_range(MmnMm *mm, const char *what, uint64_t start,
+                    uint64_t end)
 {
     if (end <= start) {
         mmn_misuse(mm, "%s: range [0x%" PRIx64 ", 0x%" PRIx64
@@ -198,7 +214,7 @@ void mmn_mm_free(MmnMm *mm)
     if (!mm) {
         return;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "mmn_mm_free called from a notifier callback");
         return;
     }
@@ -230,9 +246,20 @@ bool mmn_mm_legacy_invalidate_range(const MmnMm *mm)
     return mm->legacy_invalidate_range;
 }
 
+/*
+ * mm_has_notifiers(): mm->notifier_subscriptions, which the first
+ * __mmu_notifier_register() creates and only the mm's destruction frees:
+ * true from the first registration or interval insert on, even once
+ * everything is unregistered again.
+ */
 bool mmn_mm_has_notifiers(const MmnMm *mm)
 {
-    return mm->nr_subs || mm->nr_itree || !QLIST_EMPTY(&mm->deferred_list);
+    return mm->has_notifiers;
+}
+
+unsigned mmn_mm_refcount(const MmnMm *mm)
+{
+    return mm->refcount;
 }
 
 bool mmn_mm_is_released(const MmnMm *mm)
@@ -284,7 +311,7 @@ int mmn_notifier_register(MmnNotifier *sub, MmnMm *mm)
         return -EINVAL;
     }
     ops = sub->ops;
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "register called from a notifier callback");
         return -EBUSY;
     }
@@ -319,6 +346,7 @@ int mmn_notifier_register(MmnNotifier *sub, MmnMm *mm)
     sub->state = MMN_SUB_LINKED;
     QLIST_INSERT_HEAD(&mm->list, sub, hlist);
     mm->nr_subs++;
+    mm->has_notifiers = true;
     return 0;
 }
 
@@ -335,7 +363,7 @@ int mmn_notifier_unregister(MmnNotifier *sub, MmnMm *mm)
                    "this address space", sub);
         return -ENOENT;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "unregister called from a notifier callback");
         return -EBUSY;
     }
@@ -369,7 +397,7 @@ MmnNotifier *mmn_notifier_get(const MmnNotifierOps *ops, MmnMm *mm)
         mmn_misuse(mm, "get: NULL ops or mm");
         return NULL;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "get called from a notifier callback");
         return NULL;
     }
@@ -409,7 +437,16 @@ MmnNotifier *mmn_notifier_get(const MmnNotifierOps *ops, MmnMm *mm)
     return sub;
 }
 
-/* mmu_notifier_put() + mmu_notifier_free_rcu() */
+/*
+ * mmu_notifier_put() + mmu_notifier_free_rcu().  Linux always frees from
+ * an SRCU callback (call_srcu), once no callback of any mm runs.  Under
+ * the BQL the only callbacks that can be running are those of the walk we
+ * are in, if any: inside a walk of this mm the free waits for its end;
+ * otherwise no callback can be running and the SRCU grace period is
+ * empty, so the free happens at once, one of the orders Linux allows
+ * (free_notifier runs at some point after put; mmu_notifier_synchronize()
+ * waits for it).
+ */
 int mmn_notifier_put(MmnNotifier *sub)
 {
     MmnMm *mm;
@@ -596,7 +633,7 @@ static int mmn_invalidate_range_end(const MmnNotifierRange *range,
         mmn_misuse(NULL, "%s: no address space", what);
         return -EINVAL;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "%s called from a notifier callback", what);
         return -EBUSY;
     }
@@ -620,20 +657,26 @@ static int mmn_invalidate_range_end(const MmnNotifierRange *range,
     QLIST_FOREACH(sub, &mm->list, hlist) {
         const MmnNotifierOps *ops = sub->ops;
 
-        if (sub->state != MMN_SUB_LINKED || sub->reg_gen >= reg_gen) {
-            continue;       /* registered after the start: no end */
+        if (sub->state != MMN_SUB_LINKED) {
+            continue;
         }
         /*
          * Linux <= 6.5 mn_hlist_invalidate_end(): "Call invalidate_range
          * here too ... We skip call to invalidate_range() if we know it is
          * safe ie call site use mmu_notifier_invalidate_range_only_end()".
+         * 6.1 calls it for every hashed subscription.  It is a flush, not
+         * half of a pair, so a subscription registered after the start
+         * gets it too: its TLB may hold entries of the range that the
+         * caller changed after registration (6.1's SMMU SVA has only this
+         * op and relies on it).
          */
         if (mm->legacy_invalidate_range && !only_end &&
             ops->arch_invalidate_secondary_tlbs) {
             ops->arch_invalidate_secondary_tlbs(sub, mm, range->start,
                                                 range->end);
         }
-        if (ops->invalidate_range_end) {
+        /* registered after the start: its start was never called */
+        if (ops->invalidate_range_end && sub->reg_gen < reg_gen) {
             ops->invalidate_range_end(sub, range);
         }
     }
@@ -679,152 +722,6 @@ int mmn_notifier_arch_invalidate_secondary_tlbs(MmnMm *mm, uint64_t start,
     }
     mmn_walk_end(mm);
     return 0;
-}
-
-/* __mmu_notifier_clear_flush_young(): OR of every subscriber */
-int mmn_notifier_clear_flush_young(MmnMm *mm, uint64_t start, uint64_t end)
-{
-    const char *what = "clear_flush_young";
-    MmnNotifier *sub;
-    int young = 0, ret;
-
-    ret = mmn_check_call(mm, what);
-    if (!ret) {
-        ret = mmn_check_range(mm, what, start, end);
-    }
-    if (ret) {
-        return ret;
-    }
-    mmn_walk_begin(mm);
-    QLIST_FOREACH(sub, &mm->list, hlist) {
-        if (sub->state == MMN_SUB_LINKED && sub->ops->clear_flush_young) {
-            young |= sub->ops->clear_flush_young(sub, mm, start, end);
-        }
-    }
-    mmn_walk_end(mm);
-    return young;
-}
-
-/*
- * __mmu_notifier_clear_young() (6.6): OR of every subscriber.  A
- * subscriber with only seed 000's test_clear_young gets
- * test_clear_young(start, end, true, NULL), as seed 000's
- * mmu_notifier_clear_young() does.
- */
-int mmn_notifier_clear_young(MmnMm *mm, uint64_t start, uint64_t end)
-{
-    const char *what = "clear_young";
-    MmnNotifier *sub;
-    int young = 0, ret;
-
-    ret = mmn_check_call(mm, what);
-    if (!ret) {
-        ret = mmn_check_range(mm, what, start, end);
-    }
-    if (ret) {
-        return ret;
-    }
-    mmn_walk_begin(mm);
-    QLIST_FOREACH(sub, &mm->list, hlist) {
-        if (sub->state != MMN_SUB_LINKED) {
-            continue;
-        }
-        if (sub->ops->clear_young) {
-            young |= sub->ops->clear_young(sub, mm, start, end);
-        } else if (sub->ops->test_clear_young) {
-            young |= sub->ops->test_clear_young(sub, mm, start, end, true,
-                                                NULL);
-        }
-    }
-    mmn_walk_end(mm);
-    return young;
-}
-
-/*
- * __mmu_notifier_test_young(): stops at the first young subscriber.  Seed
- * 000 routes it to test_clear_young(addr, addr + 1, false, NULL).
- */
-int mmn_notifier_test_young(MmnMm *mm, uint64_t address)
-{
-    uint64_t end = address + 1 ? address + 1 : UINT64_MAX;
-    MmnNotifier *sub;
-    int young = 0, ret;
-
-    ret = mmn_check_call(mm, "test_young");
-    if (ret) {
-        return ret;
-    }
-    mmn_walk_begin(mm);
-    QLIST_FOREACH(sub, &mm->list, hlist) {
-        if (sub->state != MMN_SUB_LINKED) {
-            continue;
-        }
-        if (sub->ops->test_young) {
-            young = sub->ops->test_young(sub, mm, address);
-        } else if (sub->ops->test_clear_young) {
-            young = sub->ops->test_clear_young(sub, mm, address, end, false,
-                                               NULL);
-        } else {
-            continue;
-        }
-        if (young) {
-            break;
-        }
-    }
-    mmn_walk_end(mm);
-    return young;
-}
-
-/*
- * Seed 000 __mmu_notifier_test_clear_young(): OR of the subscribers'
- * results (MMN_NOTIFIER_RANGE_LOCKLESS / _YOUNG), stopping at the first
- * young one when only testing.
- */
-int mmn_notifier_test_clear_young(MmnMm *mm, uint64_t start, uint64_t end,
-                                  bool clear, unsigned long *bitmap)
-{
-    const char *what = "test_clear_young";
-    MmnNotifier *sub;
-    int young = 0, ret;
-
-    ret = mmn_check_call(mm, what);
-    if (!ret) {
-        ret = mmn_check_range(mm, what, start, end);
-    }
-    if (ret) {
-        return ret;
-    }
-    mmn_walk_begin(mm);
-    QLIST_FOREACH(sub, &mm->list, hlist) {
-        if (sub->state != MMN_SUB_LINKED || !sub->ops->test_clear_young) {
-            continue;
-        }
-        young |= sub->ops->test_clear_young(sub, mm, start, end, clear,
-                                            bitmap);
-        if (young && !clear) {
-            break;
-        }
-    }
-    mmn_walk_end(mm);
-    return young;
-}
-
-int mmn_test_clear_young_paths(const MmnYoungPaths *paths, void *opaque,
-                               uint64_t start, uint64_t end, bool clear,
-                               unsigned long *bitmap)
-{
-    bool young = false;
-
-    if (paths->fast &&
-        paths->fast(opaque, start, end, clear, bitmap, &young)) {
-        return young ? MMN_NOTIFIER_RANGE_LOCKLESS : 0;
-    }
-    /* "only the fast path supports it: ... otherwise, bails out" */
-    if (bitmap || !paths->slow) {
-        return 0;
-    }
-    return paths->slow(opaque, start, end, clear) ? MMN_NOTIFIER_RANGE_YOUNG
-                                                  : 0;
 }
 
 /* __mmu_notifier_change_pte() */
@@ -874,7 +771,7 @@ int mmn_notifier_release(MmnMm *mm)
         mmn_misuse(NULL, "release: no address space");
         return -EINVAL;
     }
-    if (mm->walking) {
+    if (mmn_in_walk()) {
         mmn_misuse(mm, "release called from a notifier callback");
         return -EBUSY;
     }

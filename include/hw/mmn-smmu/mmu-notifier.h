@@ -27,9 +27,12 @@
  *   while an invalidation is active, as in Linux) and the read-only
  *   accessors.  Registering, unregistering, mmn_notifier_get(),
  *   mmn_interval_notifier_remove(), mmn_mm_free() and any entry point
- *   that delivers callbacks are refused with -EBUSY inside a callback
- *   (in Linux they deadlock or trip lockdep).  mmn_notifier_put() inside a
- *   callback defers free_notifier() to the end of the walk (Linux: SRCU).
+ *   that delivers callbacks are refused with -EBUSY inside a callback,
+ *   whichever mm the callback and the call are for (Linux's SRCU and
+ *   lockdep map are global: unregister deadlocks in synchronize_srcu(),
+ *   a nested start trips lockdep).  mmn_notifier_put() inside a callback
+ *   of the subscription's mm defers free_notifier() to the end of the
+ *   walk (Linux: SRCU); elsewhere it frees at once.
  *
  * MISUSE
  *
@@ -64,8 +67,9 @@ typedef struct MmnIntervalNotifierOps MmnIntervalNotifierOps;
 
 /*
  * Reason for an invalidation (enum mmu_notifier_event).  Values 0..7 are
- * Linux's; PROTECTION_UPGRADE (seed 004, never merged: Linux 6.6 fixed the
- * same bug with arch_invalidate_secondary_tlbs) is appended as 8 instead of
+ * Linux's; PROTECTION_UPGRADE (the May 2023 patch "mmu_notifiers: Notify
+ * on pte permission upgrades", never merged: Linux 6.6 fixed the same bug
+ * with arch_invalidate_secondary_tlbs) is appended as 8 instead of
  * being inserted after PROTECTION_PAGE as the patch did, so that the other
  * values keep their Linux numbers (docs/specs/mmn-smmu.rst).
  */
@@ -79,7 +83,7 @@ typedef enum MmnNotifyEvent {
     MMN_NOTIFY_MIGRATE = 6,         /* migrate_vma; see range owner */
     MMN_NOTIFY_EXCLUSIVE = 7,       /* device-exclusive access revoked */
     /*
-     * read-only -> read-write (seed 004): only drop cached entries, never
+     * read-only -> read-write (that patch): only drop cached entries, never
      * install or upgrade an entry from it.
      */
     MMN_NOTIFY_PROTECTION_UPGRADE = 8,
@@ -91,11 +95,15 @@ const char *mmn_notify_event_name(MmnNotifyEvent event);
 
 /* MmnNotifierRange.flags */
 #define MMN_NOTIFIER_RANGE_BLOCKABLE    (1u << 0)
-/* Results of test_clear_young (seed 000) */
+/* Results of test_clear_young (the unmerged young-bitmap series) */
 #define MMN_NOTIFIER_RANGE_LOCKLESS     (1 << 1)  /* fast path was young */
 #define MMN_NOTIFIER_RANGE_YOUNG        (1 << 2)  /* slow path was young */
 
-/* struct mmu_notifier_range.  [start, end): end is exclusive. */
+/*
+ * struct mmu_notifier_range of 6.6+.  [start, end): end is exclusive.
+ * Linux 6.1's also has vma (read by mmu_notifier_range_update_to_read_only()
+ * for MMU_NOTIFY_PROTECTION_VMA); the device has no VMAs.
+ */
 struct MmnNotifierRange {
     MmnMm *mm;
     uint64_t start;
@@ -142,15 +150,19 @@ struct MmnNotifierOps {
     /* Test without clearing; the walk stops at the first young one. */
     int (*test_young)(MmnNotifier *sub, MmnMm *mm, uint64_t address);
     /*
-     * Seed 000 (unmerged young-bitmap series).  Return 0,
+     * The unmerged young-bitmap series.  Return 0,
      * MMN_NOTIFIER_RANGE_LOCKLESS (lock-less fast path found a young PTE)
      * or MMN_NOTIFIER_RANGE_YOUNG (slow path did).  With a non-NULL
      * @bitmap only the fast path may be used: if it fails return 0, do
      * not fall back (mmn_test_clear_young_paths() implements this).  The
      * bit of address a is mmn_young_bitmap_bit(end, a).  !clear: set the
      * bit of each young page.  clear: clear the accessed state only of
-     * young pages whose bit is set.  A subscriber without clear_young or
-     * test_young receives those calls here, as in seed 000:
+     * young pages whose bit is set.  Either way the result says whether
+     * any page of [start, end) was young, selected by the bitmap or not
+     * ("returns nonzero if any of the KVM PTEs within a given range was
+     * young", mmu_notifier_test_clear_young() in that series).  A
+     * subscriber without clear_young or test_young receives those calls
+     * here, as in that series:
      * clear_young(s, e) = test_clear_young(s, e, true, NULL),
      * test_young(a) = test_clear_young(a, a + 1, false, NULL).
      */
@@ -251,7 +263,17 @@ bool mmn_mm_set_legacy_invalidate_range(MmnMm *mm, bool legacy);
 bool mmn_mm_legacy_invalidate_range(const MmnMm *mm);
 
 /* Read-only state, for callers, tests and the docs' invariants. */
-bool mmn_mm_has_notifiers(const MmnMm *mm);    /* mm_has_notifiers() */
+/*
+ * mm_has_notifiers(): true from the first registration or interval insert
+ * on, also once they are all gone (Linux keeps mm->notifier_subscriptions
+ * until the mm is destroyed).
+ */
+bool mmn_mm_has_notifiers(const MmnMm *mm);
+/*
+ * mmgrab() references: the owner's until mmn_mm_free(), one per
+ * registration and interval insert.
+ */
+unsigned mmn_mm_refcount(const MmnMm *mm);
 bool mmn_mm_is_released(const MmnMm *mm);
 unsigned long mmn_mm_invalidate_seq(const MmnMm *mm);
 unsigned long mmn_mm_active_invalidate_ranges(const MmnMm *mm);
@@ -269,8 +291,8 @@ const char *mmn_mm_last_error(const MmnMm *mm);
  *
  * register: 0; -EINVAL (arch_invalidate_secondary_tlbs together with
  * invalidate_range_start/end in 6.6+ mode, NULL ops); -EEXIST (already
- * registered); -ESRCH (mm released); -EBUSY (inside a callback).
- * Subscriptions are walked newest first (hlist_add_head).
+ * registered); -ESRCH (mm released); -EBUSY (inside a callback of any
+ * mm).  Subscriptions are walked newest first (hlist_add_head).
  *
  * unregister: delivers release if the mm did not already, removes the
  * subscription; afterwards no callback reaches it and its memory may be
@@ -280,10 +302,12 @@ const char *mmn_mm_last_error(const MmnMm *mm);
  * one from ops->alloc_notifier registered with users = 1.  NULL on
  * failure (reason in mmn_mm_last_error()).
  *
- * put: drop a reference; at zero the subscription leaves the mm and
- * ops->free_notifier is called (at the end of the current walk if called
- * from a callback).  put does not deliver release.  0; -ENOENT (not a
- * registered subscription, or users already 0).
+ * put: drop a reference; at zero the subscription leaves the mm (no
+ * callback reaches it any more, in the current walk neither) and
+ * ops->free_notifier is called: at the end of the walk if called from a
+ * callback of the same mm, otherwise before put returns.  put does not
+ * deliver release.  0; -ENOENT (not a registered subscription, or users
+ * already 0).
  */
 int mmn_notifier_register(MmnNotifier *sub, MmnMm *mm);
 int mmn_notifier_unregister(MmnNotifier *sub, MmnMm *mm);
@@ -305,7 +329,9 @@ int mmn_notifier_put(MmnNotifier *sub);
  *
  * end / only_end: close an open range with the same mm, start, end, event,
  * owner and BLOCKABLE flag (the most recent one if several match).
- * Subscriptions registered after the start get no end.  Returns 0, or
+ * Subscriptions registered after the start get no invalidate_range_end;
+ * in legacy mode end (not only_end) calls arch_invalidate_secondary_tlbs
+ * of every subscription, those included.  Returns 0, or
  * -ENOENT (no such open range: misuse, nothing delivered), -EBUSY.
  * Ranges opened before release may still be ended after it.
  */
@@ -325,8 +351,8 @@ int mmn_notifier_clear_flush_young(MmnMm *mm, uint64_t start, uint64_t end);
 int mmn_notifier_clear_young(MmnMm *mm, uint64_t start, uint64_t end);
 int mmn_notifier_test_young(MmnMm *mm, uint64_t address);
 /*
- * Seed 000: OR of the subscribers' test_clear_young; stops at the first
- * young result when !clear.  @bitmap (may be NULL) has at least
+ * The young-bitmap series: OR of the subscribers' test_clear_young; stops
+ * at the first young result when !clear.  @bitmap (may be NULL) has at least
  * mmn_young_bitmap_nbits(start, end) bits and is passed through.
  */
 int mmn_notifier_test_clear_young(MmnMm *mm, uint64_t start, uint64_t end,
@@ -343,7 +369,8 @@ int mmn_notifier_change_pte(MmnMm *mm, uint64_t address, uint64_t pte);
 int mmn_notifier_release(MmnMm *mm);
 
 /*
- * Young bitmap of seed 000: bit for @addr counted from the end.
+ * Young bitmap of the young-bitmap series: bit for @addr counted from the
+ * end.
  */
 static inline uint64_t mmn_young_bitmap_bit(uint64_t end, uint64_t addr)
 {
@@ -356,8 +383,9 @@ static inline uint64_t mmn_young_bitmap_nbits(uint64_t start, uint64_t end)
 }
 
 /*
- * The subscriber side of seed 000's test_clear_young (KVM's, in that
- * series): try the lock-less fast path; if it can decide, return
+ * The subscriber side of the young-bitmap series' test_clear_young (KVM's,
+ * in that series), the choice of path only: try the lock-less fast path;
+ * if it can decide, return
  * MMN_NOTIFIER_RANGE_LOCKLESS when young (0 when not).  If it cannot
  * decide: with a bitmap return 0 (no slow-path fallback), without one
  * run the slow path and return MMN_NOTIFIER_RANGE_YOUNG when young.

@@ -2,7 +2,7 @@
  * mmn-smmu IOTLB unit tests: the translate path over real walks of a fake
  * physical memory, the Arm caching rules, and the IOTLB as a subscriber
  * of the notifier layer (every op's effect on the cache, blocking, the
- * fill/invalidate race).
+ * fill/invalidate race).  The young family is in test-mmn-iotlb-young.c.
  *
  * The comment above each test names the Linux or Arm behaviour it checks.
  *
@@ -11,85 +11,7 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/bitops.h"
-#include "hw/mmn-smmu/iotlb.h"
-#include "mmn-fake-mem.h"
-
-#define PG          0x1000ULL
-#define MiB2        0x200000ULL
-#define VA0         0x7f0000000000ULL     /* a user-space-like VA */
-#define PA0         0x80000000ULL
-#define RW          (MMN_PTE_AF)
-#define RO          (MMN_PTE_AF | MMN_PTE_AP_RDONLY)
-
-typedef struct Env {
-    MmnFakeMem mem;
-    MmnWalkConfig cfg;
-    MmnMm *mm;
-    MmnIotlb *t;
-    MmnIotlbCtx *c;
-    /* last translate */
-    MmnTranslation tr;
-    MmnFault fault;
-    bool from_cache;
-} Env;
-
-static void env_init(Env *e, uint32_t capacity)
-{
-    memset(e, 0, sizeof(*e));
-    mmn_fake_mem_init(&e->mem, 0x10000000);
-    e->cfg.ttb = mmn_fake_mem_alloc(&e->mem);
-    e->cfg.va_bits = 48;
-    e->cfg.oa_bits = 40;
-    e->mm = mmn_mm_new();
-    e->t = mmn_iotlb_new(capacity);
-    e->c = mmn_iotlb_ctx_new(e->t, 1);
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e->c, e->mm), ==, 0);
-}
-
-static void env_destroy(Env *e)
-{
-    mmn_iotlb_free(e->t);
-    mmn_mm_free(e->mm);
-    mmn_fake_mem_destroy(&e->mem);
-}
-
-static uint64_t map(Env *e, uint64_t va, uint64_t pa, unsigned level,
-                    uint64_t attrs)
-{
-    return mmn_fake_mem_map(&e->mem, e->cfg.ttb, e->cfg.va_bits, va, pa,
-                            level, attrs);
-}
-
-/* The descriptor translating @va at level 3 (must exist). */
-static uint64_t leaf_pa(Env *e, uint64_t va)
-{
-    return mmn_fake_mem_desc_pa(&e->mem, e->cfg.ttb, e->cfg.va_bits, va, 3,
-                                0);
-}
-
-static MmnXlateResult xl(Env *e, uint64_t va, bool write)
-{
-    MmnAccess acc = { .va = va, .write = write };
-
-    memset(&e->tr, 0, sizeof(e->tr));
-    memset(&e->fault, 0, sizeof(e->fault));
-    return mmn_iotlb_translate(e->c, &e->cfg, &mmn_fake_mem_ops, &e->mem,
-                               &acc, &e->tr, &e->fault, &e->from_cache);
-}
-
-static MmnIotlbStats stats(Env *e)
-{
-    MmnIotlbStats s;
-
-    mmn_iotlb_ctx_get_stats(e->c, &s);
-    return s;
-}
-
-static const MmnTranslation *cached(Env *e, uint64_t va, bool *young)
-{
-    return mmn_iotlb_lookup(e->c, va, young);
-}
+#include "mmn-iotlb-env.h"
 
 static void range_init(MmnNotifierRange *r, Env *e, MmnNotifyEvent ev,
                        uint64_t start, uint64_t end)
@@ -507,137 +429,6 @@ static void test_migrate_own_owner_ignored(void)
 }
 
 /*
- * Young family.  A device access sets the shadow young bit.
- * clear_young: test and clear, no flush (entries stay).  test_young: test
- * only.  clear_flush_young: test, clear and flush: the entries go, so the
- * next device access walks the CPU tables again (sets AF there with HA).
- */
-static void test_young_family(void)
-{
-    Env e;
-    bool young;
-    int i;
-
-    env_init(&e, 64);
-    for (i = 0; i < 3; i++) {
-        map(&e, VA0 + i * PG, PA0 + i * PG, 3, RW);
-        g_assert_cmpint(xl(&e, VA0 + i * PG, false), ==, MMN_XLATE_OK);
-    }
-    g_assert_nonnull(cached(&e, VA0, &young));
-    g_assert_true(young);
-
-    /* test_young does not clear */
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0 + PG), ==, 1);
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0 + PG), ==, 1);
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0 + 9 * PG), ==, 0);
-
-    /* clear_young clears and keeps the entry */
-    g_assert_cmpint(mmn_notifier_clear_young(e.mm, VA0, VA0 + 2 * PG), !=,
-                    0);
-    g_assert_cmpint(mmn_notifier_clear_young(e.mm, VA0, VA0 + 2 * PG), ==,
-                    0);
-    g_assert_nonnull(cached(&e, VA0, &young));
-    g_assert_false(young);
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0 + PG), ==, 0);
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0 + 2 * PG), ==, 1);
-    g_assert_cmpuint(stats(&e).young_cleared, ==, 2);
-
-    /* an access through the entry makes it young again */
-    g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
-    g_assert_true(e.from_cache);
-    g_assert_cmpint(mmn_notifier_test_young(e.mm, VA0), ==, 1);
-
-    /* clear_flush_young: old range -> 0, but flushed all the same */
-    g_assert_cmpint(mmn_notifier_clear_flush_young(e.mm, VA0 + PG,
-                                                   VA0 + 2 * PG), ==, 0);
-    g_assert_null(cached(&e, VA0 + PG, NULL));
-    g_assert_cmpint(mmn_notifier_clear_flush_young(e.mm, VA0,
-                                                   VA0 + 3 * PG), !=, 0);
-    g_assert_cmpuint(mmn_iotlb_ctx_count(e.c), ==, 0);
-    g_assert_cmpuint(stats(&e).inv_entries[MMN_IOTLB_INV_YOUNG_UNMAP], ==,
-                     3);
-
-    /* with HA the walk after the flush sets AF in the CPU PTE again */
-    e.cfg.ha = true;
-    mmn_fake_mem_set(&e.mem, leaf_pa(&e, VA0),
-                     mmn_fake_mem_get(&e.mem, leaf_pa(&e, VA0)) &
-                     ~MMN_PTE_AF);
-    g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
-    g_assert_true(mmn_fake_mem_get(&e.mem, leaf_pa(&e, VA0)) & MMN_PTE_AF);
-    env_destroy(&e);
-}
-
-/*
- * Seed 000's test_clear_young with a bitmap: the bit of page a is
- * (end - a) / PAGE_SIZE - 1.  Test mode sets the bits of young pages; clear
- * mode clears only young pages whose bit is set.  The IOTLB's fast path
- * always decides: a young result is MMN_NOTIFIER_RANGE_LOCKLESS.  A block
- * has one young bit for all its pages.
- */
-static void test_test_clear_young_bitmap(void)
-{
-    Env e;
-    unsigned long bm[2];
-    uint64_t end = VA0 + 8 * PG;
-    uint64_t bva = VA0 + 2 * MiB2;
-    int i;
-
-    env_init(&e, 64);
-    for (i = 0; i < 8; i++) {
-        map(&e, VA0 + i * PG, PA0 + i * PG, 3, RW);
-    }
-    for (i = 0; i < 8; i++) {
-        if (i == 0 || i == 2 || i == 3 || i == 5) {
-            g_assert_cmpint(xl(&e, VA0 + i * PG, false), ==, MMN_XLATE_OK);
-        }
-    }
-    /* page 3 cached but old */
-    mmn_notifier_clear_young(e.mm, VA0 + 3 * PG, VA0 + 4 * PG);
-
-    memset(bm, 0, sizeof(bm));
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, VA0, end, false, bm),
-                    ==, MMN_NOTIFIER_RANGE_LOCKLESS);
-    /* pages 0, 2, 5 -> bits 7, 5, 2 */
-    g_assert_cmphex(bm[0], ==, (1ul << 7) | (1ul << 5) | (1ul << 2));
-    g_assert_cmpuint(mmn_young_bitmap_bit(end, VA0 + 2 * PG), ==, 5);
-
-    /* clear only page 2's bit */
-    memset(bm, 0, sizeof(bm));
-    set_bit(5, bm);
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, VA0, end, true, bm),
-                    ==, MMN_NOTIFIER_RANGE_LOCKLESS);
-    memset(bm, 0, sizeof(bm));
-    mmn_notifier_test_clear_young(e.mm, VA0, end, false, bm);
-    g_assert_cmphex(bm[0], ==, (1ul << 7) | (1ul << 2));
-
-    /* a selection holding no young page clears nothing and says so */
-    memset(bm, 0, sizeof(bm));
-    set_bit(4, bm);                                 /* page 3: old */
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, VA0, end, true, bm),
-                    ==, 0);
-
-    /* without a bitmap, clear all */
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, VA0, end, true,
-                                                  NULL), ==,
-                    MMN_NOTIFIER_RANGE_LOCKLESS);
-    memset(bm, 0, sizeof(bm));
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, VA0, end, false, bm),
-                    ==, 0);
-    g_assert_cmphex(bm[0], ==, 0);
-    g_assert_cmpuint(mmn_iotlb_ctx_count(e.c), ==, 4);  /* no flush */
-
-    /* a young 2 MiB block sets the bits of every page in range */
-    map(&e, bva, PA0 + MiB2, 2, RW);
-    g_assert_cmpint(xl(&e, bva + 0x1234, false), ==, MMN_XLATE_OK);
-    memset(bm, 0, sizeof(bm));
-    g_assert_cmpint(mmn_notifier_test_clear_young(e.mm, bva + 4 * PG,
-                                                  bva + 12 * PG, false, bm),
-                    ==, MMN_NOTIFIER_RANGE_LOCKLESS);
-    g_assert_cmphex(bm[0], ==, 0xff);
-    env_destroy(&e);
-}
-
-/*
  * change_pte (set_pte_at_notify, e.g. KSM): the entry is updated in place
  * when the new PTE grants no more than it had (KVM's rule: the levels
  * above are not in the PTE), else dropped; never created.
@@ -999,9 +790,6 @@ int main(int argc, char **argv)
                     test_migrate_own_owner_ignored);
     g_test_add_func("/mmn-iotlb/notifier/secondary-tlbs",
                     test_secondary_tlbs);
-    g_test_add_func("/mmn-iotlb/notifier/young-family", test_young_family);
-    g_test_add_func("/mmn-iotlb/notifier/test-clear-young-bitmap",
-                    test_test_clear_young_bitmap);
     g_test_add_func("/mmn-iotlb/notifier/change-pte", test_change_pte);
     g_test_add_func("/mmn-iotlb/notifier/release", test_release);
     g_test_add_func("/mmn-iotlb/notifier/two-contexts-one-mm",
