@@ -116,7 +116,7 @@ for s in "${scen[@]}"; do
            run_progs+=("$repo/tests/guest/scenarios/$s.c")
        else
            mmn_k_say "guest-repro.sh: no scenario '$s'. The built-in scenarios are" \
-               "$(find "$repo/tests/guest/scenarios" -maxdepth 1 -name '*.c' -printf '%f\n' | sed 's/\.c$//' | sort | tr '\n' ' ')" \
+               "$(find "$repo/tests/guest/scenarios" -maxdepth 1 -name '*.c' -printf '%f\n' | sed 's/\.c$//' | sort | tr '\n' ' ' | sed 's/ $//')" \
                "(tests/guest/scenarios/NAME.c); give a NAME, the path of" \
                "a FILE.c written against tests/guest/lib/mmn-scenario.h, or" \
                "mmn-repro for the first reproduction program."
@@ -142,10 +142,7 @@ note() {
     if [ "$format" = tap ]; then echo "# $*"; else echo "$*" >&2; fi
 }
 
-qemu=$(mmn_guest_qemu "$qemu")
-MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 mkdir -p "$run_out"
-
 if [ -n "$bisect" ]; then
     if [ ${#scen[@]} -ne 1 ] || [ ${#specs[@]} -gt 0 ] || [ ${#cpus[@]} -gt 1 ]; then
         mmn_k_say "guest-repro.sh: --bisect GOOD..BAD takes exactly one" \
@@ -154,6 +151,9 @@ if [ -n "$bisect" ]; then
             "between GOOD and BAD."
         exit 2
     fi
+    mmn_kernels_resolve "$bisect" > /dev/null || exit 2
+    qemu=$(mmn_guest_qemu "$qemu")
+    MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
     mmn_guest_bisect "$bisect" "${cpus[0]}"
     exit
 fi
@@ -163,7 +163,11 @@ t=$(mmn_run_now)
 st=0
 mmn_kernels_prepare_all "${specs[@]}" || st=$?
 [ "$st" != 2 ] || exit 2
+# Nothing could be prepared: the paragraphs above say why.
+[ ${#MMN_KENVS[@]} -gt 0 ] || exit 1
 t_prep=$(mmn_run_since "$t")
+qemu=$(mmn_guest_qemu "$qemu")
+MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 for env in "${MMN_KENVS[@]}"; do
     mmn_kernels_load "$env"
     for cpu in "${cpus[@]}"; do

@@ -64,11 +64,11 @@ if [ ${#specs[@]} -ne 1 ] || [[ "${specs[0]}" == *..* ]]; then
     exit 2
 fi
 
-qemu=$(mmn_guest_qemu "$qemu")
-MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 st=0
 mmn_kernels_prepare_all "${specs[0]}" || st=$?
 [ "$st" = 0 ] || exit "$st"
+qemu=$(mmn_guest_qemu "$qemu")
+MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 env=${MMN_KENVS[0]}
 mmn_kernels_load "$env"
 mmn_guest_cpu_fits "$K_CONFIG" "$cpu" "$K_NAME" || exit 2

@@ -65,11 +65,13 @@ fi
 [ ${#cpus[@]} -gt 0 ] || cpus=(cortex-a57)
 read -r -a devargs <<< "$device"
 
-# 1. QEMU, kernels (images only), busybox.
-qemu=$(mmn_guest_qemu "$qemu")
+# 1. Kernels (images only), QEMU, busybox.
 st=0
 mmn_kernels_prepare_all --image-only "${specs[@]}" || st=$?
 [ "$st" != 2 ] || exit 2
+# Nothing could be prepared: the paragraphs above say why.
+[ ${#MMN_KENVS[@]} -gt 0 ] || exit 1
+qemu=$(mmn_guest_qemu "$qemu")
 MMN_GUEST_BUSYBOX=$(mmn_kernels_busybox)
 for env in "${MMN_KENVS[@]}"; do
     mmn_kernels_load "$env"

@@ -52,6 +52,8 @@
 #   __versions check_version() calls try_to_force_load()).
 #
 # Functions
+#   mmn_ksrc_available         its exact source is in apt's deb-src lists
+#                              (else the refusal paragraph, status 1)
 #   mmn_ksrc_prepare           prepare the build in K_* (kernels.sh) into
 #                              the cache; sets K_KDIR, K_PREP, K_PREP_TEXT
 #   mmn_ksrc_symvers KDIR OUT OBJ...   write OUT, a Module.symvers with the
@@ -96,6 +98,10 @@ mmn_ksrc_refuse() {
 # Parts of the tree no arm64 module build of ours reads: their sources are
 # left out (~1 GB; their Kconfig and Makefiles stay, kbuild reads them).
 mmn_ksrc_pruned=(drivers/gpu drivers/net drivers/media drivers/staging sound Documentation)
+# Architectures kbuild never reads for ARCH=arm64 (arch/arm stays: arm64
+# headers include some of its own, e.g. asm/opcodes.h).
+mmn_ksrc_other_arches=(alpha arc csky hexagon loongarch m68k microblaze mips nios2 openrisc
+                       parisc powerpc riscv s390 sh sparc um x86 xtensa)
 
 mmn_ksrc_fetch() {
     local src=$1 ver=$2 dest=$3 dl dsc orig deb up d excl=()
@@ -109,6 +115,18 @@ mmn_ksrc_fetch() {
     orig=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.orig\.tar\.' | sed -n 1p)
     deb=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.debian\.tar\.' | sed -n 1p)
     if [ -z "$orig" ] || [ ! -f "$dl/$orig" ]; then
+        if grep -q "${orig:-orig\.tar}.* 404 " "$dl/${src}_$ver.log"; then
+            mmn_k_say "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
+                "archive has no linux-headers-$K_KREL, and its exact source" \
+                "$src=$ver, although listed by apt's deb-src lists, is gone" \
+                "from the mirror: 'apt-get source' got 404 Not Found for" \
+                "${orig:-its orig tarball} (log: $dl/${src}_$ver.log). A module" \
+                "is never built against a near version, so this build is" \
+                "refused; choose another (guest-repro.sh --list-kernels), or" \
+                "add a deb-src line that still carries $src $ver (e.g." \
+                "snapshot.debian.org) and run 'apt-get update'."
+            return 1
+        fi
         grep -E '^(E|W):' "$dl/${src}_$ver.log" | grep -v unsandboxed | sed -n 1,3p >&2
         mmn_k_say "mmn-smmu: 'apt-get source --download-only $src=$ver' did not" \
             "give the orig tarball of $K_KREL's source (log:" \
@@ -123,9 +141,14 @@ mmn_ksrc_fetch() {
             mmn_k_say "mmn-smmu: dpkg-source -x $dsc failed."
             return 1
         }
+        # dpkg-source leaves a copy of the orig tarball next to the tree.
+        rm -f "$(dirname "$dest")/$orig"
         for d in "${mmn_ksrc_pruned[@]}"; do
             find "$dest/$d" -type f \( -name '*.[chS]' -o -name '*.rst' -o -name '*.txt' \
                  -o -name '*.yaml' \) -delete 2>/dev/null || true
+        done
+        for d in "${mmn_ksrc_other_arches[@]}"; do
+            rm -rf "${dest:?}/arch/$d"
         done
         _patched=yes
         return 0
@@ -135,6 +158,9 @@ mmn_ksrc_fetch() {
     for d in "${mmn_ksrc_pruned[@]}"; do
         excl+=(--exclude="*/$d/*.[chS]" --exclude="*/$d/*.rst" --exclude="*/$d/*.txt"
                --exclude="*/$d/*.yaml")
+    done
+    for d in "${mmn_ksrc_other_arches[@]}"; do
+        excl+=(--exclude="*/arch/$d")
     done
     mkdir -p "$dest"
     tar -xf "$dl/$orig" -C "$dest" --strip-components=1 --wildcards "${excl[@]}" || {
@@ -168,15 +194,22 @@ mmn_ksrc_index() {
         . 2>/dev/null || true) | sed 's|^\./||' > "$kdir/.mmn/macro-exporters"
 }
 
+# mmn_ksrc_available: apt's deb-src lists have the exact source K_SRC of
+# the build in K_*; else its refusal paragraph and status 1.
+mmn_ksrc_available() {
+    local src=${K_SRC%%=*} ver=${K_SRC#*=}
+    if ! apt-cache showsrc "$src" 2>/dev/null | grep -x "Version: $ver" >/dev/null; then
+        mmn_ksrc_refuse "$src" "$ver"
+        return 1
+    fi
+}
+
 # mmn_ksrc_prepare: see the header.  Uses K_KREL K_PKG K_VERSION K_SRC
 # K_CONFIG K_SERIES from kernels.sh.
 mmn_ksrc_prepare() {
     local src=${K_SRC%%=*} ver=${K_SRC#*=} tree log t0 diffs
     tree="$mmn_k_cache/ksrc/${K_KREL}_${ver//:/%3a}"
-    if ! apt-cache showsrc "$src" 2>/dev/null | grep -x "Version: $ver" >/dev/null; then
-        mmn_ksrc_refuse "$src" "$ver"
-        return 1
-    fi
+    mmn_ksrc_available || return 1
     K_KDIR=$tree
     K_PREP=exact-source
     if [ -f "$tree/.mmn/prepared" ]; then
@@ -217,6 +250,11 @@ mmn_ksrc_prepare() {
     [ "$diffs" = 0 ] || K_PREP_TEXT="$K_PREP_TEXT; $diffs option(s) of it not in this tree ($tree/.mmn/config-diff)"
     echo "$K_PREP_TEXT" > "$tree/.mmn/prepared"
     : > "$tree/.mmn/crcs"
+    # The download (about 150 MB) is not needed any more; apt-get source
+    # fetches it again in seconds should the tree be prepared again.
+    local up=${ver#*:}
+    up=${up%-*}
+    rm -f "$mmn_k_cache/ksrc-dl/${src}_${ver#*:}".* "$mmn_k_cache/ksrc-dl/${src}_$up".orig.tar.*
     echo "mmn-smmu: $K_KREL prepared in $(( $(date +%s) - t0 )) s: $K_PREP_TEXT" >&2
 }
 

@@ -364,6 +364,9 @@ mmn_kernels_fetch_deb() {
     dpkg-deb -x "$deb" "$dir.tmp.$$"
     touch "$dir.tmp.$$/.mmn-unpacked"
     mv "$dir.tmp.$$" "$dir" 2>/dev/null || rm -rf "$dir.tmp.$$"
+    # Unpacked is what is used; the .deb (up to 90 MB) is fetched again if
+    # the folder is ever removed.
+    rm -f "$deb"
     echo "$dir"
 }
 
@@ -537,6 +540,13 @@ mmn_kernels_prepare() {
     set -- $row
     K_SERIES=$1 K_FLAVOUR=$3 K_KREL=$4 K_PKG=$5 K_VERSION=$6 K_SRC=$7
     K_NAME=$K_KREL
+    if [ "$only" != image ] && [ "$8" != yes ]; then
+        # No headers: refuse before downloading anything when the exact
+        # source is not there either.
+        # shellcheck source=scripts/mmn-smmu/lib/kernel-source.sh
+        . "$(dirname "${BASH_SOURCE[0]}")/kernel-source.sh"
+        mmn_ksrc_available || { exec {lockfd}>&-; return 1; }
+    fi
     root=$(mmn_kernels_fetch_deb "$K_PKG" "$K_VERSION") || {
         exec {lockfd}>&-
         mmn_k_say "mmn-smmu: could not download $K_PKG:arm64=$K_VERSION with apt-get download."
