@@ -505,7 +505,8 @@ static int cmd_predict(Fuzz *f, const MmnCmd *c)
 static uint64_t bind_ttb_align(uint64_t cfg)
 {
     unsigned va = cfg & 0xff, oa = (cfg >> 8) & 0xff;
-    unsigned g = (unsigned[]){ 12, 16, 14, 0 }[MMN_CTX_CFG_GRANULE_OF(cfg)];
+    static const unsigned gshift[] = { 12, 16, 14, 0 };
+    unsigned g = gshift[MMN_CTX_CFG_GRANULE_OF(cfg)];
     uint64_t bytes;
     int start;
 
