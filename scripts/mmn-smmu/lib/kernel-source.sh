@@ -79,7 +79,7 @@ mmn_ksrc_make() {
 mmn_ksrc_refuse() {
     local src=$1 ver=$2 have
     have=$(apt-cache showsrc "$src" 2>/dev/null | sed -n 's/^Version: //p' |
-           grep -F "$K_SERIES." | sort -u -V | tr '\n' ' ' | sed 's/ $//')
+           { grep -F "$K_SERIES." || true; } | sort -u -V | tr '\n' ' ' | sed 's/ $//')
     mmn_k_say "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
         "archive has no linux-headers-$K_KREL for it, and apt's deb-src lists" \
         "do not have its exact source, $src=$ver (they have${have:+ $src} ${have:-no $K_SERIES version})." \
@@ -96,12 +96,10 @@ mmn_ksrc_refuse() {
 # mmn_ksrc_fetch SRC VERSION DEST: unpack the exact source into DEST; sets
 # _patched to yes (Debian's patches applied) or no (orig tarball only).
 # Parts of the tree no arm64 module build of ours reads: their sources are
-# left out (~1 GB; their Kconfig and Makefiles stay, kbuild reads them).
+# left out (~1 GB; their Kconfig and Makefiles stay, kbuild reads them:
+# even other architectures' Kconfig files are, drivers/ras/Kconfig sources
+# arch/x86/ras/Kconfig).
 mmn_ksrc_pruned=(drivers/gpu drivers/net drivers/media drivers/staging sound Documentation)
-# Architectures kbuild never reads for ARCH=arm64 (arch/arm stays: arm64
-# headers include some of its own, e.g. asm/opcodes.h).
-mmn_ksrc_other_arches=(alpha arc csky hexagon loongarch m68k microblaze mips nios2 openrisc
-                       parisc powerpc riscv s390 sh sparc um x86 xtensa)
 
 mmn_ksrc_fetch() {
     local src=$1 ver=$2 dest=$3 dl dsc orig deb up d excl=()
@@ -112,8 +110,8 @@ mmn_ksrc_fetch() {
     dsc="$dl/${src}_${ver#*:}.dsc"
     echo "mmn-smmu: downloading the source $src=$ver (apt-get source)" >&2
     (cd "$dl" && apt-get source --download-only -q "$src=$ver" >"$dl/${src}_$ver.log" 2>&1) || true
-    orig=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.orig\.tar\.' | sed -n 1p)
-    deb=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.debian\.tar\.' | sed -n 1p)
+    orig=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.orig\.tar\.' | sed -n 1p || true)
+    deb=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.debian\.tar\.' | sed -n 1p || true)
     if [ -z "$orig" ] || [ ! -f "$dl/$orig" ]; then
         if grep -q "${orig:-orig\.tar}.* 404 " "$dl/${src}_$ver.log"; then
             mmn_k_say "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
@@ -147,9 +145,6 @@ mmn_ksrc_fetch() {
             find "$dest/$d" -type f \( -name '*.[chS]' -o -name '*.rst' -o -name '*.txt' \
                  -o -name '*.yaml' \) -delete 2>/dev/null || true
         done
-        for d in "${mmn_ksrc_other_arches[@]}"; do
-            rm -rf "${dest:?}/arch/$d"
-        done
         _patched=yes
         return 0
     fi
@@ -158,9 +153,6 @@ mmn_ksrc_fetch() {
     for d in "${mmn_ksrc_pruned[@]}"; do
         excl+=(--exclude="*/$d/*.[chS]" --exclude="*/$d/*.rst" --exclude="*/$d/*.txt"
                --exclude="*/$d/*.yaml")
-    done
-    for d in "${mmn_ksrc_other_arches[@]}"; do
-        excl+=(--exclude="*/arch/$d")
     done
     mkdir -p "$dest"
     tar -xf "$dl/$orig" -C "$dest" --strip-components=1 --wildcards "${excl[@]}" || {
@@ -176,7 +168,7 @@ mmn_ksrc_index() {
     local kdir=$1
     (cd "$kdir" || exit 1; grep -rnoE --include='*.c' --include='*.S' --include='*.h' \
         --exclude-dir=Documentation --exclude-dir=tools --exclude-dir=samples \
-        --exclude-dir=scripts \
+        --exclude-dir=scripts --exclude-dir=.pc --exclude-dir=debian \
         '\b(EXPORT_SYMBOL|EXPORT_SYMBOL_GPL|EXPORT_SYMBOL_NS|EXPORT_SYMBOL_NS_GPL|EXPORT_TRACEPOINT_SYMBOL|EXPORT_TRACEPOINT_SYMBOL_GPL|EXPORT_PER_CPU_SYMBOL|EXPORT_PER_CPU_SYMBOL_GPL)\([[:space:]]*[A-Za-z_][A-Za-z0-9_]*' \
         . 2>/dev/null || true) |
         awk -F: '{
@@ -190,6 +182,7 @@ mmn_ksrc_index() {
     # define_dev_printk_level(_dev_err, ...)), for mmn_ksrc_objects_of.
     (cd "$kdir" || exit 1; grep -rlzP --include='*.c' --exclude-dir=Documentation \
         --exclude-dir=tools --exclude-dir=samples --exclude-dir=scripts \
+        --exclude-dir=.pc --exclude-dir=debian \
         '(\\\n[ \t]*EXPORT_\w*\([ \t]*\w+[ \t]*\))|(EXPORT_\w*\([ \t]*\w+[ \t]*\)[ \t;]*\\\n)' \
         . 2>/dev/null || true) | sed 's|^\./||' > "$kdir/.mmn/macro-exporters"
 }
@@ -317,14 +310,16 @@ mmn_ksrc_objects_of() {
                 xargs -r grep -lE "$re" < .mmn/macro-exporters 2>/dev/null | sed -n 1,5p || true)
         [ -n "$files" ] || files=$(cd "$kdir" || exit 1
                 grep -rlE --include='*.c' --exclude-dir=Documentation --exclude-dir=tools \
-                    "$re" . 2>/dev/null | sed 's|^\./||' | sed -n 1,5p || true)
+                    --exclude-dir=.pc --exclude-dir=debian "$re" . 2>/dev/null | sed 's|^\./||' | sed -n 1,5p || true)
     fi
     for f in $files; do
         o=${f%.*}.o
         if ! grep -qw "$(basename "$o")" "$kdir/$(dirname "$o")/Makefile" 2>/dev/null; then
             # A file #included by another one (kernel/sched/wait.c by
             # build_utility.c).
-            inc=$(cd "$kdir" && grep -lE "^#include \"$(basename "$f")\"" "$(dirname "$f")"/*.c 2>/dev/null | sed -n 1p)
+            inc=$(cd "$kdir" || exit 0
+                  grep -lE "^#include \"$(basename "$f")\"" "$(dirname "$f")"/*.c 2>/dev/null |
+                  sed -n 1p || true)
             [ -n "$inc" ] || continue
             o=${inc%.c}.o
         fi
