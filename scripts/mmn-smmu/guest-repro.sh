@@ -177,14 +177,20 @@ done
 
 R_ROWS="$run_out/rows.tsv"
 : > "$R_ROWS"
-# A build that could not be prepared (its paragraph is above): one row.
-for id in "${MMN_KFAILED[@]}"; do
+# A build that could not be prepared (its paragraph is above): one row,
+# failing when it was named, skipped when it is part of a range.
+for id in "${MMN_KFAILED[@]}" "${MMN_KSKIPPED[@]}"; do
     K_NAME=${id#tree:} K_NAME=${K_NAME%%=*} K_NAME=${K_NAME#linux-image-}
     K_VERSION=${id#*=} K_PREP=not-prepared
     [[ "$id" != tree:* ]] || K_VERSION=
+    why="not prepared: no archive headers and no exact source, or a bad tree (paragraph above)"
     for cpu in "${cpus[@]}"; do
         R_CPU=$cpu
-        mmn_run_missing "(all)" "not prepared: no archive headers and no exact source, or a bad tree (paragraph above)" >> "$R_ROWS"
+        if [[ " ${MMN_KSKIPPED[*]} " == *" $id "* ]]; then
+            mmn_run_missing "(all)" "$why" | sed 's/\tFAIL not prepared/\tskip not prepared/' >> "$R_ROWS"
+        else
+            mmn_run_missing "(all)" "$why" >> "$R_ROWS"
+        fi
     done
 done
 boots=()

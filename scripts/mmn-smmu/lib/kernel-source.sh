@@ -135,8 +135,10 @@ mmn_ksrc_fetch() {
     rm -rf "$dest"
     if [ -n "$deb" ] && [ -f "$dl/$deb" ]; then
         echo "mmn-smmu: unpacking $src $ver with Debian's patches (dpkg-source -x)" >&2
-        dpkg-source -q -x "$dsc" "$dest" >/dev/null 2>&1 || {
-            mmn_k_say "mmn-smmu: dpkg-source -x $dsc failed."
+        mkdir -p "$(dirname "$dest")"
+        dpkg-source -q -x "$dsc" "$dest" > "$dl/${src}_$ver.unpack.log" 2>&1 || {
+            tail -n 5 "$dl/${src}_$ver.unpack.log" >&2
+            mmn_k_say "mmn-smmu: dpkg-source -x $dsc failed (log above)."
             return 1
         }
         # dpkg-source leaves a copy of the orig tarball next to the tree.

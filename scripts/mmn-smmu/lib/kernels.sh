@@ -49,8 +49,11 @@
 #                                 order) into MMN_KENVS; one line a build on
 #                                 stderr saying how it was prepared; status
 #                                 2 for a bad spec (nothing prepared), 1
-#                                 when some cannot be prepared (their ids in
-#                                 MMN_KFAILED, the others prepared)
+#                                 when some named by --kernel cannot be
+#                                 prepared (their ids in MMN_KFAILED, the
+#                                 others prepared); builds of a FROM..TO
+#                                 range that cannot be are skipped, as by
+#                                 'git bisect skip' (MMN_KSKIPPED)
 #   mmn_kernels_load ENVFILE      set the K_* variables of one build
 #   mmn_kernels_busybox           print the path of the static arm64 busybox
 #   mmn_kernels_fetch_deb PKG VER [all]   download and unpack a package once
@@ -587,6 +590,7 @@ mmn_kernels_prepare_all() {
         only=image
         shift
     fi
+    local -A ranged=()
     for spec in "$@"; do
         out=$(mmn_kernels_resolve "$spec") || return 2
         while read -r id; do
@@ -595,14 +599,21 @@ mmn_kernels_prepare_all() {
             fi
             seen[$id]=1
             ids+=("$id")
+            [[ "$spec" != *..* ]] || ranged[$id]=1
         done <<< "$out"
     done
     MMN_KENVS=()
     MMN_KFAILED=()
+    MMN_KSKIPPED=()
     for id in "${ids[@]}"; do
         if ! env=$(mmn_kernels_prepare "$id" $only); then
-            MMN_KFAILED+=("$id")
-            echo "mmn-smmu: kernel ${id#tree:}: not prepared (above)" >&2
+            if [ -n "${ranged[$id]:-}" ]; then
+                MMN_KSKIPPED+=("$id")
+                echo "mmn-smmu: kernel ${id#tree:}: skipped, cannot be prepared (above)" >&2
+            else
+                MMN_KFAILED+=("$id")
+                echo "mmn-smmu: kernel ${id#tree:}: not prepared (above)" >&2
+            fi
             continue
         fi
         mmn_kernels_load "$env"
