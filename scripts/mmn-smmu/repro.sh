@@ -35,6 +35,6 @@ rc=0
 QTEST_QEMU_BINARY="$bld/qemu-system-aarch64" \
     "$bld/tests/qtest/mmn-smmu-repro" $json || rc=$?
 if [ "$guest" = 1 ]; then
-    "$repo/scripts/mmn-smmu/guest-repro.sh" || rc=1
+    "$repo/scripts/mmn-smmu/guest-repro.sh" --scenario pte-upgrade || rc=1
 fi
 exit $rc
