@@ -128,6 +128,16 @@ if ! "$v3" -l 2>/dev/null | grep '^/' > /dev/null; then
     failed=$((failed + 1))
     failures+=("smmuv3-missing")
 fi
+# Its bad-input behaviour (Arm IHI 0070 error paths), one QEMU per test.
+v3e="$bld/tests/qtest/mmn-smmuv3-errors-test"
+for t in $("$v3e" -l 2>/dev/null | grep '^/'); do
+    run_tap "smmuv3-errors-$(basename "$t")" 120 "$v3e" --tap -k -p "$t"
+done
+if ! "$v3e" -l 2>/dev/null | grep '^/' > /dev/null; then
+    echo "== smmuv3-errors: no test found"
+    failed=$((failed + 1))
+    failures+=("smmuv3-errors-missing")
+fi
 
 # mmn-smmuv3 with broadcast TLB maintenance: guest CPU TLBIs (bare metal).
 run_tap btm 120 "$repo/scripts/mmn-smmu/btm-test.sh"

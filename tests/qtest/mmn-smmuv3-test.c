@@ -353,7 +353,9 @@ static void test_bad_config(void)
     g_assert_cmphex(ev.id, ==, EVT_C_BAD_STREAMID);
 
     /* page tables outside RAM: a walk abort, never stalled */
+    v3_wr(&e.v, V3_CR0, 0xc);          /* Guarded by SMMUEN (6.3.25) */
     v3_wr(&e.v, V3_STRTAB_BASE_CFG, 17);
+    v3_wr(&e.v, V3_CR0, 0xd);
     v3_ste_s1(&e.v, SID, e.cdtab, 4, 2, false);
     v3_cd(&e.v, e.cdtab, PASID, 0x09000000, ASID, true, true);
     v3_job(&e.v, M_OP_FILL, VA, 4, true, PASID, 1, &j);

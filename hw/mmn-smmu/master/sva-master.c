@@ -163,6 +163,8 @@ static void job_run(MmnSvaMasterState *m)
 static void master_resume(void *opaque, MmnSmmuv3Txn *txn, bool retry)
 {
     MmnSvaMasterState *m = opaque;
+    MemReentrancyGuard *guard = &DEVICE(m)->mem_reentrancy_guard;
+    bool engaged = guard->engaged_in_io;
 
     if (m->state != MMN_SVA_ST_BUSY) {
         return;
@@ -172,7 +174,14 @@ static void master_resume(void *opaque, MmnSmmuv3Txn *txn, bool retry)
         return;
     }
     m->retries++;
+    /*
+     * The job runs as under DOORBELL, where QEMU's re-entrancy guard
+     * refuses accesses to our registers: an MSI the SMMU sends for one of
+     * our faults must not ABORT the job in the middle of its translation.
+     */
+    guard->engaged_in_io = true;
     job_run(m);
+    guard->engaged_in_io = engaged;
 }
 
 static const MmnSmmuv3MasterOps master_ops = {
@@ -195,7 +204,7 @@ static void job_start(MmnSvaMasterState *m)
     m->job_asid = -1;
     mmn_smmuv3_txn_cancel(m->smmu, &m->txn);
     if (m->op < MMN_SVA_OP_READ || m->op > MMN_SVA_OP_FILL ||
-        m->len == 0 || m->len > max || m->va + m->len < m->va) {
+        m->len == 0 || m->len > max || m->va + (m->len - 1) < m->va) {
         qemu_log_mask(LOG_GUEST_ERROR, "mmn-sva-master: bad job: op %u len "
                       "%u va 0x%" PRIx64 "\n", m->op, m->len, m->va);
         m->fault_info = MMN_SMMUV3_FAULT_CONFIG << 8;

@@ -4,9 +4,12 @@
  * Commands are consumed synchronously when CMDQ_PROD is written (and when
  * a command error is acknowledged through GERRORN), while CR0.CMDQEN is
  * set.  An illegal command (unknown opcode, a field this SMMU cannot
- * honour, a stage-2 or EL2 command on an SMMU without them) stops
- * consumption with CMDQ_CONS.ERR = CERROR_ILL and GERROR.CMDQ_ERR
- * (4.1.1, 7.1); a command that cannot be read from RAM gives CERROR_ABT.
+ * honour, a stage-2, EL2 or MPAM command on an SMMU without them, SSec
+ * set on this Non-secure queue, CMD_SYNC with the reserved CS 0b11)
+ * stops consumption with CMDQ_CONS.ERR = CERROR_ILL and GERROR.CMDQ_ERR
+ * (4.1.3, 4.1.6, 7.1); a command that cannot be read from RAM gives
+ * CERROR_ABT.  The queue base is aligned to the queue size and truncated
+ * to the OAS (6.3.26, 3.4.3).
  *
  * TLBI commands reach the ASID's IOTLB context through
  * mmn_iotlb_inv_secondary, the same invalidation the notifier layer's
@@ -86,13 +89,14 @@ static bool tlbi_range(MmnSmmuv3State *s, const uint64_t *c, TlbiVa *r)
     return true;
 }
 
-static void cmd_sync(MmnSmmuv3State *s, const uint64_t *c)
+static int cmd_sync(MmnSmmuv3State *s, const uint64_t *c)
 {
     switch (FIELD_EX64(c[0], CMD0, SYNC_CS)) {
     case CMD_SYNC_CS_IRQ: {
         uint64_t addr = FIELD_EX64(c[1], CMD1, SYNC_MSIADDR) << 2;
 
         if (addr) {
+            /* a non-zero MSIAddress is truncated to the OAS (4.7.3) */
             if (!mmn_smmuv3_msi(s, addr,
                                 FIELD_EX64(c[0], CMD0, SYNC_MSIDATA))) {
                 mmn_smmuv3_gerror(s, R_GERROR_MSI_CMDQ_ABT_ERR_MASK);
@@ -104,11 +108,29 @@ static void cmd_sync(MmnSmmuv3State *s, const uint64_t *c)
     }
     case CMD_SYNC_CS_SEV:
     case CMD_SYNC_CS_NONE:
-        /* SEV: no event register to signal in this model; CONS moves. */
+        /* SEV: IDR0.SEV is 0, so SIG_SEV is SIG_NONE; CONS moves. */
         break;
-    default:
-        break;
+    case CMD_SYNC_CS_RESERVED:
+        return CERROR_ILL;
     }
+    return CERROR_NONE;
+}
+
+/* 4.1.6: commands with an SSec field, which must be 0 on this queue. */
+static bool cmd_has_ssec(uint8_t op)
+{
+    switch (op) {
+    case CMD_PREFETCH_CONFIG:
+    case CMD_PREFETCH_ADDR:
+    case CMD_CFGI_STE:
+    case CMD_CFGI_STE_RANGE:
+    case CMD_CFGI_CD:
+    case CMD_CFGI_CD_ALL:
+    case CMD_RESUME:
+    case CMD_STALL_TERM:
+        return true;
+    }
+    return false;
 }
 
 /* Execute one command; returns a CERROR_* code. */
@@ -120,6 +142,11 @@ static int cmd_exec(MmnSmmuv3State *s, const uint64_t *c)
     TlbiVa r;
 
     trace_mmn_smmuv3_cmd(op, c[0], c[1]);
+    if (cmd_has_ssec(op) && FIELD_EX64(c[0], CMD0, SSEC)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmuv3: command 0x%02x with "
+                      "SSec on the Non-secure queue\n", op);
+        return CERROR_ILL;
+    }
     switch (op) {
     case CMD_PREFETCH_CONFIG:
     case CMD_PREFETCH_ADDR:
@@ -160,24 +187,18 @@ static int cmd_exec(MmnSmmuv3State *s, const uint64_t *c)
         s->stat_tlbi++;
         return CERROR_NONE;
     case CMD_RESUME:
-        switch (FIELD_EX64(c[0], CMD0, RESUME_RESP)) {
-        case CMD_RESUME_RESP_RETRY:
-            mmn_smmuv3_resume(s, sid, FIELD_EX64(c[1], CMD1, RESUME_STAG),
-                              true);
-            return CERROR_NONE;
-        case CMD_RESUME_RESP_TERM:
-        case CMD_RESUME_RESP_ABORT:
-            mmn_smmuv3_resume(s, sid, FIELD_EX64(c[1], CMD1, RESUME_STAG),
-                              false);
-            return CERROR_NONE;
-        }
-        return CERROR_ILL;
+        /*
+         * 4.7.1: Action (bit 12) 1 retries, 0 terminates; the Abort
+         * parameter (bit 13) is IGNORED with IDR0.TERM_MODEL == 1.
+         */
+        mmn_smmuv3_resume(s, sid, FIELD_EX64(c[1], CMD1, RESUME_STAG),
+                          FIELD_EX64(c[0], CMD0, RESUME_AC));
+        return CERROR_NONE;
     case CMD_STALL_TERM:
         mmn_smmuv3_stall_term(s, sid);
         return CERROR_NONE;
     case CMD_SYNC:
-        cmd_sync(s, c);
-        return CERROR_NONE;
+        return cmd_sync(s, c);
     default:
         /*
          * EL2, EL3 and stage-2 TLBIs (no IDR0.HYP, no S2P), ATC_INV (no
@@ -196,7 +217,9 @@ void mmn_smmuv3_cmdq_process(MmnSmmuv3State *s)
     unsigned log2 = MIN(FIELD_EX64(q->base, Q_BASE, LOG2SIZE),
                         MMN_SMMUV3_CMDQS);
     uint32_t wrap_idx = (2u << log2) - 1;
-    uint64_t base = FIELD_EX64(q->base, Q_BASE, ADDR) << 5;
+    uint64_t base = (FIELD_EX64(q->base, Q_BASE, ADDR) << 5) &
+                    MAKE_64BIT_MASK(0, s->oas_bits) &
+                    ~(MAX(32ULL, (uint64_t)CMD_SIZE << log2) - 1);
 
     if (!FIELD_EX32(s->cr[0], CR0, CMDQEN) ||
         FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR)) {
@@ -223,6 +246,8 @@ void mmn_smmuv3_cmdq_process(MmnSmmuv3State *s)
             mmn_smmuv3_gerror(s, R_GERROR_CMDQ_ERR_MASK);
             return;
         }
-        q->cons = (q->cons & ~wrap_idx) | ((q->cons + 1) & wrap_idx);
+        /* 6.3.28: RD is wrapped to the queue size, bits above it RAZ */
+        q->cons = (q->cons & R_CMDQ_CONS_ERR_MASK) |
+                  ((q->cons + 1) & wrap_idx);
     }
 }

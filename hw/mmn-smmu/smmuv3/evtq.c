@@ -2,12 +2,15 @@
  * mmn-smmuv3: the event queue (Arm IHI 0070, 7.2, 7.3), global errors
  * (7.5, GERROR/GERRORN) and message-signalled interrupts (6.3.20-6.3.26).
  *
- * An event is written when CR0.EVENTQEN is set and the queue is not full;
- * a full queue sets EVENTQ_PROD.OVFLG (toggled, 7.2.2) and the event is
- * lost.  The event queue interrupt is an MSI when EVENTQ_IRQ_CFG0 holds an
- * address, else the wired interrupt, both gated by IRQ_CTRL.EVENTQ_IRQEN.
- * An event queue entry that cannot be written (base not in RAM) raises
- * GERROR.EVENTQ_ABT_ERR and disables nothing else.
+ * An event is written when the queue is writable (7.2.1): CR0.EVENTQEN is
+ * set, the queue is not full and no GERROR.EVENTQ_ABT_ERR is active.  A
+ * full queue toggles EVENTQ_PROD.OVFLG (7.4) and the event is lost; a
+ * disabled or aborted queue discards it without an overflow.  The event
+ * queue interrupt is an MSI when EVENTQ_IRQ_CFG0 holds an address, else
+ * the wired interrupt, both gated by IRQ_CTRL.EVENTQ_IRQEN.  An event
+ * queue entry that cannot be written (base not in RAM) raises
+ * GERROR.EVENTQ_ABT_ERR (7.2.2, a synchronous abort: PROD does not move).
+ * Queue bases and MSI addresses are truncated to the OAS (3.4.3).
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -27,15 +30,26 @@
 
 bool mmn_smmuv3_msi(MmnSmmuv3State *s, uint64_t cfg0, uint32_t data)
 {
-    uint64_t addr = cfg0 & MSI_ADDR_MASK;
+    uint64_t addr = cfg0 & MSI_ADDR_MASK & MAKE_64BIT_MASK(0, s->oas_bits);
+    MemReentrancyGuard *guard = &DEVICE(s)->mem_reentrancy_guard;
+    bool engaged = guard->engaged_in_io;
     uint32_t le = cpu_to_le32(data);
     MemTxResult r;
 
-    if (!addr) {
+    if (!(cfg0 & MSI_ADDR_MASK)) {
         return false;
     }
-    /* The write goes to the bus as a device write (an ITS doorbell...). */
+    /*
+     * The write goes to the bus as a device write (an ITS doorbell...).
+     * Aimed at our own registers it is aborted, also when the MSI comes
+     * from a master's transaction rather than from one of our register
+     * accesses (where QEMU's re-entrancy guard already refuses it): the
+     * SMMU must not change its configuration, a CR0 write that would
+     * terminate stalls for instance, while it records a stall.
+     */
+    guard->engaged_in_io = true;
     r = address_space_write(s->as, addr, MEMTXATTRS_UNSPECIFIED, &le, 4);
+    guard->engaged_in_io = engaged;
     trace_mmn_smmuv3_msi(addr, data, r);
     return r == MEMTX_OK;
 }
@@ -106,13 +120,16 @@ bool mmn_smmuv3_record_event(MmnSmmuv3State *s, const MmnSmmuv3Evt *e)
     unsigned log2 = MIN(FIELD_EX64(q->base, Q_BASE, LOG2SIZE),
                         MMN_SMMUV3_EVENTQS);
     uint32_t wrap_idx = (2u << log2) - 1;
-    uint64_t base = FIELD_EX64(q->base, Q_BASE, ADDR) << 5;
+    uint64_t base = (FIELD_EX64(q->base, Q_BASE, ADDR) << 5) &
+                    MAKE_64BIT_MASK(0, s->oas_bits) &
+                    ~(MAX(32ULL, (uint64_t)EVT_SIZE << log2) - 1);
     uint64_t w[4];
     unsigned i;
 
     trace_mmn_smmuv3_event(e->id, e->sid, e->ssid, e->addr, e->stall,
                            e->stag);
-    if (!FIELD_EX32(s->cr[0], CR0, EVENTQEN)) {
+    if (!FIELD_EX32(s->cr[0], CR0, EVENTQEN) ||
+        FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, EVENTQ_ABT_ERR)) {
         return false;
     }
     if (((q->prod ^ q->cons) & wrap_idx) == (1u << log2)) {

@@ -61,6 +61,7 @@ static uint32_t idr(MmnSmmuv3State *s, unsigned n)
         v = FIELD_DP32(v, IDR0, CD2L, 1);
         v = FIELD_DP32(v, IDR0, TTENDIAN, 2);       /* little-endian */
         v = FIELD_DP32(v, IDR0, STALL_MODEL, 0);    /* stall and terminate */
+        v = FIELD_DP32(v, IDR0, TERM_MODEL, 1);     /* abort, no RAZ/WI */
         v = FIELD_DP32(v, IDR0, ST_LEVEL, 1);       /* 2-level stream table */
         return v;
     case 1:
@@ -232,14 +233,57 @@ static void write_cr0(MmnSmmuv3State *s, uint32_t v)
     mmn_smmuv3_cmdq_process(s);
 }
 
+/*
+ * Registers Guarded by an enable (6.3.21-6.3.32): in SMMUv3.2 a write
+ * while the enable (or its acknowledgement) is 1 is IGNORED.  Returns the
+ * name of the enable that refuses a write to @off, or NULL.
+ */
+static const char *write_guard(MmnSmmuv3State *s, hwaddr off)
+{
+    switch (off & ~3ULL) {
+    case A_STRTAB_BASE:
+    case A_STRTAB_BASE + 4:
+    case A_STRTAB_BASE_CFG:
+        return FIELD_EX32(s->cr[0] | s->cr0ack, CR0, SMMUEN) ?
+               "SMMUEN" : NULL;
+    case A_CMDQ_BASE:
+    case A_CMDQ_BASE + 4:
+        return FIELD_EX32(s->cr[0] | s->cr0ack, CR0, CMDQEN) ?
+               "CMDQEN" : NULL;
+    case A_EVENTQ_BASE:
+    case A_EVENTQ_BASE + 4:
+        return FIELD_EX32(s->cr[0] | s->cr0ack, CR0, EVENTQEN) ?
+               "EVENTQEN" : NULL;
+    case A_GERROR_IRQ_CFG0:
+    case A_GERROR_IRQ_CFG0 + 4:
+    case A_GERROR_IRQ_CFG1:
+    case A_GERROR_IRQ_CFG2:
+        return FIELD_EX32(s->irq_ctrl, IRQ_CTRL, GERROR_IRQEN) ?
+               "GERROR_IRQEN" : NULL;
+    case A_EVENTQ_IRQ_CFG0:
+    case A_EVENTQ_IRQ_CFG0 + 4:
+    case A_EVENTQ_IRQ_CFG1:
+    case A_EVENTQ_IRQ_CFG2:
+        return FIELD_EX32(s->irq_ctrl, IRQ_CTRL, EVENTQ_IRQEN) ?
+               "EVENTQ_IRQEN" : NULL;
+    }
+    return NULL;
+}
+
 static void mmn_smmuv3_write(void *opaque, hwaddr off, uint64_t val,
                              unsigned size)
 {
     MmnSmmuv3State *s = opaque;
     uint64_t *r = reg64(s, off);
     uint32_t v = val;
+    const char *guard = write_guard(s, off);
 
     trace_mmn_smmuv3_write(off, val, size);
+    if (guard) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmuv3: write to 0x%"
+                      HWADDR_PRIx " while %s is 1: ignored\n", off, guard);
+        return;
+    }
     if (r) {
         uint64_t mask = reg64_mask(off);
 
@@ -262,7 +306,7 @@ static void mmn_smmuv3_write(void *opaque, hwaddr off, uint64_t val,
         write_cr0(s, v);
         break;
     case A_CR1:
-        s->cr[1] = v & 0x3f;
+        s->cr[1] = v & 0xfff;       /* TABLE_* and QUEUE_* attributes */
         break;
     case A_CR2:
         s->cr[2] = v & 0x7;
@@ -274,7 +318,9 @@ static void mmn_smmuv3_write(void *opaque, hwaddr off, uint64_t val,
         }
         break;
     case A_IRQ_CTRL:
-        s->irq_ctrl = v & 0x7;
+        /* GERROR_IRQEN, EVENTQ_IRQEN; PRIQ_IRQEN is RES0 (no PRI) */
+        s->irq_ctrl = v & (R_IRQ_CTRL_GERROR_IRQEN_MASK |
+                           R_IRQ_CTRL_EVENTQ_IRQEN_MASK);
         break;
     case A_GERRORN: {
         bool cmdq_err = FIELD_EX32(s->gerror ^ s->gerrorn, GERROR, CMDQ_ERR);

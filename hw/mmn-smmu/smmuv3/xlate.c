@@ -180,7 +180,8 @@ static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
         /* No room to report the stall: terminate instead. */
         return MMN_SMMUV3_XLATE_FAULT;
     }
-    if (cfg->record) {
+    /* 5.5: R suppresses only the four translation-related faults */
+    if (cfg->record || !can_stall) {
         mmn_smmuv3_record_event(s, &evt);
     }
     return MMN_SMMUV3_XLATE_FAULT;
@@ -200,6 +201,7 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
     MmnFault f = { 0 };
     MmnSmmuv3Asid *a;
     bool from_cache = false;
+    uint64_t va;
 
     txn->asid = -1;
     txn->stalled = false;
@@ -240,16 +242,15 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
     switch (mmn_iotlb_translate(a->ictx, &cfg.walk, &mmn_ram_pt_ops, s->as,
                                 &acc, &tr, &f, &from_cache)) {
     case MMN_XLATE_OK:
-        if (!mmn_ram_ok(s->as, tr.pa + (txn->va - tr.va), 1, txn->write)) {
-            /* Output not RAM (e.g. a device's registers): external abort */
-            qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmuv3: VA 0x%" PRIx64
-                          " translates to 0x%" PRIx64 ", not RAM\n",
-                          txn->va, tr.pa + (txn->va - tr.va));
-            f.kind = MMN_FAULT_WALK_ABORT;
-            return xlate_fault(s, txn, &cfg, NULL, &f, false);
-        }
-        return xlate_ok(txn, tr.pa + (txn->va - tr.va),
-                        tr.va + tr.size - txn->va);
+        /*
+         * The output address goes to the system as it is: if it is not
+         * RAM (a device's registers), the master's access is aborted
+         * downstream, which the SMMU does not record (F_WALK_EABT is for
+         * descriptor fetches, 7.3.12).  With TBI, VA[63:56] are not part
+         * of the offset into the leaf.
+         */
+        va = mmn_walk_input_va(&cfg.walk, txn->va);
+        return xlate_ok(txn, tr.pa + (va - tr.va), tr.va + tr.size - va);
     case MMN_XLATE_FAULT:
         return xlate_fault(s, txn, &cfg, a->ictx, &f, from_cache);
     default:
