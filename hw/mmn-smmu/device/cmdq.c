@@ -276,7 +276,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         };
         range = mmn_smmu_ctx_range(ctx, &open_range);
         if (c->opcode == MMN_CMD_MN_RANGE_START) {
-            if (ctx->nr_open == MMN_SMMU_MAX_OPEN_RANGES) {
+            if (mmn_mm_nr_open_ranges(ctx->mm) >= MMN_SMMU_MAX_OPEN_RANGES) {
                 qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: ctx %u: more than "
                               "%d notifier ranges open\n", c->ctx,
                               MMN_SMMU_MAX_OPEN_RANGES);
@@ -285,9 +285,6 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
             ret = mmn_notifier_invalidate_range_start(&range);
             if (ret != 0 && ret != -EAGAIN) {
                 return MMN_CMDQ_ERR_MISUSE;
-            }
-            if (ret == 0) {
-                ctx->open[ctx->nr_open++] = open_range;
             }
             mmn_put_result(s, c->a3, ret);
             return 0;
@@ -300,7 +297,6 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (ret) {
             return MMN_CMDQ_ERR_MISUSE;
         }
-        mmn_smmu_ctx_forget_range(ctx, &open_range);
         mmn_smmu_dma_kick(s);
         return 0;
 
@@ -362,7 +358,6 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
         if (mmn_notifier_release(ctx->mm)) {
             return MMN_CMDQ_ERR_MISUSE;
         }
-        ctx->released = true;
         mmn_smmu_dma_kick(s);
         return 0;
 

@@ -170,46 +170,60 @@ MmnNotifierRange mmn_smmu_ctx_range(MmnSmmuCtx *ctx,
     };
 }
 
-/* MN_RANGE_END matched an open range: it is closed. */
-void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, const MmnSmmuOpenRange *r)
+/* An open range of the notifier layer, as the stream carries it. */
+static int mmn_smmu_ctx_save_range(const MmnNotifierRange *range,
+                                   void *opaque)
 {
-    uint32_t i;
+    MmnSmmuCtxMig *m = opaque;
 
-    for (i = 0; i < ctx->nr_open; i++) {
-        const MmnSmmuOpenRange *o = &ctx->open[i];
-
-        if (o->start == r->start && o->end == r->end &&
-            o->owner == r->owner && o->arg == r->arg) {
-            ctx->open[i] = ctx->open[--ctx->nr_open];
-            return;
-        }
+    if (m->nr_open == MMN_SMMU_MAX_OPEN_RANGES) {
+        return -ENOSPC;         /* MN_RANGE_START keeps fewer open */
     }
+    m->open[m->nr_open++] = (MmnSmmuOpenRange) {
+        .start = range->start,
+        .end = range->end,
+        .owner = (uintptr_t)range->owner,
+        .arg = range->event |
+               (mmn_notifier_range_blockable(range) ?
+                MMN_CMD_RANGE_BLOCKABLE : 0),
+    };
+    return 0;
+}
+
+/* Before saving: what the notifier layer knows of bound context @ctx. */
+int mmn_smmu_ctx_save(MmnSmmuCtx *ctx, MmnSmmuCtxMig *m)
+{
+    m->released = false;
+    m->nr_open = 0;
+    memset(m->open, 0, sizeof(m->open));
+    if (!ctx->bound) {
+        return 0;
+    }
+    m->released = mmn_mm_is_released(ctx->mm);
+    return mmn_mm_for_each_open_range(ctx->mm, mmn_smmu_ctx_save_range, m);
 }
 
 /*
  * After migration: bind context @idx again from its migrated binding and
- * replay what the notifier layer knew, the release and the open ranges,
- * so that the guest kernel's next command finds the state it left.
+ * replay what the notifier layer knew, the open ranges (oldest first)
+ * and the release, so that the guest kernel's next command finds the
+ * state it left.
  */
-int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx)
+int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx,
+                         const MmnSmmuCtxMig *m)
 {
     MmnSmmuCtx *ctx = &s->ctx[idx];
-    MmnSmmuOpenRange open[MMN_SMMU_MAX_OPEN_RANGES];
-    uint32_t nr_open = ctx->nr_open, i;
-    bool released = ctx->released;
+    uint32_t i;
 
-    if (nr_open > MMN_SMMU_MAX_OPEN_RANGES) {
+    if (m->nr_open > MMN_SMMU_MAX_OPEN_RANGES) {
         return -EINVAL;
     }
-    memcpy(open, ctx->open, sizeof(open));
     ctx->bound = false;
-    ctx->released = false;
-    ctx->nr_open = 0;
     if (mmn_smmu_ctx_bind(s, idx, ctx->ttb, ctx->cfg, ctx->owner) != 0) {
         return -EINVAL;
     }
-    for (i = 0; i < nr_open; i++) {
-        MmnNotifierRange range = mmn_smmu_ctx_range(ctx, &open[i]);
+    for (i = 0; i < m->nr_open; i++) {
+        MmnNotifierRange range = mmn_smmu_ctx_range(ctx, &m->open[i]);
 
         if (range.end <= range.start || range.event >= MMN_NOTIFY__MAX) {
             return -EINVAL;
@@ -218,13 +232,9 @@ int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx)
         if (mmn_notifier_invalidate_range_start(&range) != 0) {
             return -EINVAL;
         }
-        ctx->open[ctx->nr_open++] = open[i];
     }
-    if (released) {
-        if (mmn_notifier_release(ctx->mm) != 0) {
-            return -EINVAL;
-        }
-        ctx->released = true;
+    if (m->released && mmn_notifier_release(ctx->mm) != 0) {
+        return -EINVAL;
     }
     return 0;
 }

@@ -55,8 +55,21 @@ MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx);
 typedef struct MmnNotifierRange MmnNotifierRange;
 MmnNotifierRange mmn_smmu_ctx_range(MmnSmmuCtx *ctx,
                                     const MmnSmmuOpenRange *r);
-void mmn_smmu_ctx_forget_range(MmnSmmuCtx *ctx, const MmnSmmuOpenRange *r);
-int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx);
+
+/*
+ * The notifier layer's state of a bound context as the migration stream
+ * carries it (VMSTATE_WITH_TMP of mmn-smmu-ctx): filled from the notifier
+ * layer before saving, replayed into a fresh one after loading.
+ */
+typedef struct MmnSmmuCtxMig {
+    MmnSmmuCtx *parent;
+    bool released;
+    uint32_t nr_open;
+    MmnSmmuOpenRange open[MMN_SMMU_MAX_OPEN_RANGES];
+} MmnSmmuCtxMig;
+int mmn_smmu_ctx_save(MmnSmmuCtx *ctx, MmnSmmuCtxMig *m);
+int mmn_smmu_ctx_restore(MmnSmmuState *s, unsigned idx,
+                         const MmnSmmuCtxMig *m);
 
 /* dma.c */
 void mmn_smmu_dma_doorbell(MmnSmmuState *s);

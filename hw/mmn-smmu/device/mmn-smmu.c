@@ -482,20 +482,21 @@ static int mmn_smmu_post_load(void *opaque, int version_id)
 {
     MmnSmmuState *s = opaque;
     uint8_t dma_state = s->dma.state;
+    bool bad = s->cmdq.log2size > MMN_CMDQ_MAX_LOG2 ||
+               s->evtq.log2size > MMN_EVTQ_MAX_LOG2;
     unsigned i;
 
-    if (s->cmdq.log2size > MMN_CMDQ_MAX_LOG2 ||
-        s->evtq.log2size > MMN_EVTQ_MAX_LOG2) {
-        return -EINVAL;
-    }
     s->dma.state = MMN_DMA_ST_IDLE;
     for (i = 0; i < MMN_SMMU_MAX_CTX; i++) {
-        if (!s->ctx[i].bound) {
+        g_autofree MmnSmmuCtxMig *m = g_steal_pointer(&s->ctx[i].incoming);
+
+        if (bad || !s->ctx[i].bound) {
             continue;
         }
-        if (i >= s->num_ctx || mmn_smmu_ctx_restore(s, i) != 0) {
-            return -EINVAL;
-        }
+        bad = i >= s->num_ctx || !m || mmn_smmu_ctx_restore(s, i, m) != 0;
+    }
+    if (bad) {
+        return -EINVAL;
     }
     if (dma_state != MMN_DMA_ST_IDLE) {
         if ((dma_state != MMN_DMA_ST_STALLED &&
@@ -536,6 +537,37 @@ static const VMStateDescription vmstate_mmn_smmu_open_range = {
     },
 };
 
+static int mmn_smmu_ctx_mig_pre_save(void *opaque)
+{
+    MmnSmmuCtxMig *m = opaque;
+
+    return mmn_smmu_ctx_save(m->parent, m);
+}
+
+static int mmn_smmu_ctx_mig_post_load(void *opaque, int version_id)
+{
+    MmnSmmuCtxMig *m = opaque;
+
+    g_free(m->parent->incoming);
+    m->parent->incoming = g_memdup2(m, sizeof(*m));
+    return 0;
+}
+
+/* The notifier layer's state of a context (MmnSmmuCtxMig). */
+static const VMStateDescription vmstate_mmn_smmu_ctx_mn = {
+    .name = "mmn-smmu-ctx/notifier",
+    .pre_save = mmn_smmu_ctx_mig_pre_save,
+    .post_load = mmn_smmu_ctx_mig_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(released, MmnSmmuCtxMig),
+        VMSTATE_UINT32(nr_open, MmnSmmuCtxMig),
+        /* version 0: the version of a VMSTATE_WITH_TMP child */
+        VMSTATE_STRUCT_ARRAY(open, MmnSmmuCtxMig, MMN_SMMU_MAX_OPEN_RANGES, 0,
+                             vmstate_mmn_smmu_open_range, MmnSmmuOpenRange),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_mmn_smmu_ctx = {
     .name = "mmn-smmu-ctx",
     .version_id = 1,
@@ -545,10 +577,7 @@ static const VMStateDescription vmstate_mmn_smmu_ctx = {
         VMSTATE_UINT64(ttb, MmnSmmuCtx),
         VMSTATE_UINT64(cfg, MmnSmmuCtx),
         VMSTATE_UINT64(owner, MmnSmmuCtx),
-        VMSTATE_BOOL(released, MmnSmmuCtx),
-        VMSTATE_UINT32(nr_open, MmnSmmuCtx),
-        VMSTATE_STRUCT_ARRAY(open, MmnSmmuCtx, MMN_SMMU_MAX_OPEN_RANGES, 1,
-                             vmstate_mmn_smmu_open_range, MmnSmmuOpenRange),
+        VMSTATE_WITH_TMP(MmnSmmuCtx, MmnSmmuCtxMig, vmstate_mmn_smmu_ctx_mn),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -49,7 +49,6 @@ typedef struct MmnIotlbBlock {
 struct MmnIotlbCtx {
     MmnIotlb *iotlb;
     uint32_t id;
-    bool released;                      /* release seen: no more fills */
     void *owner;                        /* MIGRATE ranges of ours: ignored */
     /*
      * Bumped by every invalidation of the context (not by eviction or

@@ -193,7 +193,6 @@ static void mmn_iotlb_release(MmnNotifier *mn, MmnMm *mm)
         mmn_iotlb_drop(c, 0, UINT64_MAX, MMN_IOTLB_INV_RELEASE);
         /* no range end will reach us any more */
         mmn_iotlb_unblock_all(c);
-        c->released = true;
     }
 }
 
@@ -501,7 +500,6 @@ int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm)
     QLIST_INSERT_HEAD(&sub->shared->subs, sub, next);
     sub->unknown_open = mmn_mm_active_invalidate_ranges(mm) != 0;
     c->sub = sub;
-    c->released = false;
     return 0;
 
 fail_range:
@@ -527,7 +525,6 @@ void mmn_iotlb_ctx_detach(MmnIotlbCtx *c)
     }
     mmn_iotlb_drop(c, 0, UINT64_MAX, MMN_IOTLB_INV_UNBIND);
     mmn_iotlb_unblock_all(c);
-    c->released = false;
 }
 
 MmnMm *mmn_iotlb_ctx_mm(const MmnIotlbCtx *c)
@@ -649,7 +646,7 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
         unsigned long seq;
         uint64_t gen, run;
 
-        if (c->released) {
+        if (mmn_iotlb_ctx_released(c)) {
             MMN_IOTLB_STAT_INC(c, released_refused);
             return MMN_XLATE_RELEASED;
         }

@@ -28,6 +28,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
+#include "hw/mmn-smmu/mmu-notifier.h"
 #include "iotlb-int.h"
 
 #define MMN_IOTLB_MIN_BUCKETS 16
@@ -170,9 +171,12 @@ uint32_t mmn_iotlb_ctx_count(const MmnIotlbCtx *c)
     return c->count;
 }
 
+/* The notifier layer owns the release: the attached mm's. */
 bool mmn_iotlb_ctx_released(const MmnIotlbCtx *c)
 {
-    return c->released;
+    MmnMm *mm = mmn_iotlb_ctx_mm(c);
+
+    return mm && mmn_mm_is_released(mm);
 }
 
 MmnIotlbEntry *mmn_iotlb_find(MmnIotlbCtx *c, uint64_t va)
@@ -298,7 +302,7 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     uint64_t replaced;
     unsigned shift;
 
-    if (c->released || !mmn_translation_valid(tr)) {
+    if (mmn_iotlb_ctx_released(c) || !mmn_translation_valid(tr)) {
         MMN_IOTLB_STAT_INC(c, fills_refused);
         return NULL;
     }

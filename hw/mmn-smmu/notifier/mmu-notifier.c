@@ -602,6 +602,31 @@ int mmn_notifier_invalidate_range_start(const MmnNotifierRange *range)
     return ret;
 }
 
+int mmn_mm_for_each_open_range(MmnMm *mm, MmnOpenRangeFn fn, void *opaque)
+{
+    unsigned i;
+    int ret;
+
+    for (i = 0; i < mm->open_ranges->len; i++) {
+        const MmnOpenRange *o = &g_array_index(mm->open_ranges,
+                                               MmnOpenRange, i);
+        MmnNotifierRange range;
+
+        mmn_notifier_range_init_owner(&range, o->event, o->flags, mm,
+                                      o->start, o->end, o->owner);
+        ret = fn(&range, opaque);
+        if (ret) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+unsigned mmn_mm_nr_open_ranges(const MmnMm *mm)
+{
+    return mm->open_ranges->len;
+}
+
 static int mmn_find_open_range(MmnMm *mm, const MmnNotifierRange *range)
 {
     int i;

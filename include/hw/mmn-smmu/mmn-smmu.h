@@ -24,7 +24,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(MmnSmmuState, MMN_SMMU)
 /* Notifier ranges a context may have open at once (start without end). */
 #define MMN_SMMU_MAX_OPEN_RANGES 32
 
-/* An open MN_RANGE_START, kept so that it survives migration. */
+/*
+ * An MN_RANGE_START/END as the command gives it; also how an open range
+ * travels in the migration stream (the notifier layer owns open ranges).
+ */
 typedef struct MmnSmmuOpenRange {
     uint64_t start;
     uint64_t end;
@@ -44,11 +47,15 @@ typedef struct MmnSmmuCtx {
     uint64_t ttb;
     uint64_t cfg;           /* CTX_BIND configuration word */
     uint64_t owner;         /* CTX_BIND owner cookie (MIGRATE events) */
-    bool released;          /* MN_RELEASE delivered */
-    uint32_t nr_open;
-    MmnSmmuOpenRange open[MMN_SMMU_MAX_OPEN_RANGES];
     MmnWalkConfig walk;     /* derived from ttb and cfg */
-    MmnMm *mm;              /* the notifier layer's address space */
+    /*
+     * The notifier layer's address space: it owns the open ranges and
+     * whether MN_RELEASE was delivered (mmn_mm_for_each_open_range(),
+     * mmn_mm_is_released()).
+     */
+    MmnMm *mm;
+    /* Between loading a migration stream and post_load only. */
+    struct MmnSmmuCtxMig *incoming;
     MmnIotlbCtx *ictx;      /* the IOTLB's view of it (subscribed to mm) */
     MmnNotifier *dma_mn;    /* the DMA engine's subscription to mm */
     struct MmnSmmuState *dev;

@@ -340,6 +340,17 @@ int mmn_notifier_invalidate_range_end(const MmnNotifierRange *range);
 int mmn_notifier_invalidate_range_only_end(const MmnNotifierRange *range);
 
 /*
+ * The ranges of @mm that are open (started successfully, not yet ended),
+ * oldest first, each as given to start (flags: only the BLOCKABLE bit).
+ * @fn runs outside any walk and must not start or end ranges of @mm; a
+ * non-zero return stops the iteration and is returned.  For a front end
+ * that saves them (migration) and replays them with start.
+ */
+typedef int (*MmnOpenRangeFn)(const MmnNotifierRange *range, void *opaque);
+int mmn_mm_for_each_open_range(MmnMm *mm, MmnOpenRangeFn fn, void *opaque);
+unsigned mmn_mm_nr_open_ranges(const MmnMm *mm);
+
+/*
  * Calls without a range.  Each returns a negative errno on misuse:
  * -EINVAL (end <= start, NULL mm), -ESRCH (after release), -EBUSY (inside
  * a callback); the young family otherwise returns its (non-negative)

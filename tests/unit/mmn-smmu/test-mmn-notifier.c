@@ -520,6 +520,61 @@ static void test_range_too_many_open(void)
     mmn_mm_free(mm);
 }
 
+/* mmn_mm_for_each_open_range(): what a front end saves for migration. */
+typedef struct OpenSeen {
+    GString *log;
+    unsigned stop_after;
+} OpenSeen;
+
+static int record_open(const MmnNotifierRange *r, void *opaque)
+{
+    OpenSeen *seen = opaque;
+
+    g_string_append_printf(seen->log, "[%" PRIx64 ",%" PRIx64 ") %s %s %p;",
+                           r->start, r->end, mmn_notify_event_name(r->event),
+                           mmn_notifier_range_blockable(r) ? "B" : "-",
+                           r->owner);
+    return --seen->stop_after == 0 ? 7 : 0;
+}
+
+static void test_range_open_iterator(void)
+{
+    MmnMm *mm = setup();
+    MmnNotifierRange r1, r2, r3;
+    OpenSeen seen = { g_string_new(NULL), 100 };
+    int owner;
+    g_autofree char *want = NULL;
+
+    mmn_notifier_range_init_owner(&r1, MMN_NOTIFY_CLEAR, BLK, mm,
+                                  0x1000, 0x3000, NULL);
+    mmn_notifier_range_init_owner(&r2, MMN_NOTIFY_MIGRATE, 0, mm,
+                                  0x5000, 0x6000, &owner);
+    mmn_notifier_range_init_owner(&r3, MMN_NOTIFY_UNMAP, BLK, mm,
+                                  0x8000, 0x9000, NULL);
+    g_assert_cmpint(mmn_mm_for_each_open_range(mm, record_open, &seen), ==, 0);
+    g_assert_cmpstr(seen.log->str, ==, "");
+    g_assert_cmpint(mmn_notifier_invalidate_range_start(&r1), ==, 0);
+    g_assert_cmpint(mmn_notifier_invalidate_range_start(&r2), ==, 0);
+    g_assert_cmpint(mmn_notifier_invalidate_range_start(&r3), ==, 0);
+    g_assert_cmpint(mmn_notifier_invalidate_range_end(&r1), ==, 0);
+    g_assert_cmpuint(mmn_mm_nr_open_ranges(mm), ==, 2);
+    /* oldest first, as given to start; the ended one is gone */
+    g_assert_cmpint(mmn_mm_for_each_open_range(mm, record_open, &seen), ==, 0);
+    want = g_strdup_printf("[5000,6000) MIGRATE - %p;[8000,9000) UNMAP B %p;",
+                           (void *)&owner, NULL);
+    g_assert_cmpstr(seen.log->str, ==, want);
+    /* a non-zero return stops the walk and is returned */
+    g_string_truncate(seen.log, 0);
+    seen.stop_after = 1;
+    g_assert_cmpint(mmn_mm_for_each_open_range(mm, record_open, &seen), ==, 7);
+    g_assert_cmpuint(seen.log->len, ==, strchr(want, ';') - want + 1);
+    g_assert_cmpint(mmn_notifier_invalidate_range_end(&r2), ==, 0);
+    g_assert_cmpint(mmn_notifier_invalidate_range_end(&r3), ==, 0);
+    g_assert_cmpuint(mmn_mm_nr_open_ranges(mm), ==, 0);
+    g_string_free(seen.log, true);
+    mmn_mm_free(mm);
+}
+
 /*
  * Linux 6.6 (ec8832d007cb "mmu_notifiers: don't invalidate secondary TLBs
  * as part of mmu_notifier_invalidate_range_end()"): end and only_end are
@@ -635,6 +690,8 @@ int main(int argc, char **argv)
                     test_range_end_le_start);
     g_test_add_func("/mmn-notifier/range/registered-while-open-gets-no-end",
                     test_range_registered_while_open);
+    g_test_add_func("/mmn-notifier/range/open-ranges-iterated-oldest-first",
+                    test_range_open_iterator);
     g_test_add_func("/mmn-notifier/range/open-ranges-bounded",
                     test_range_too_many_open);
     g_test_add_func("/mmn-notifier/range/v6.6-end-does-not-invalidate-"
