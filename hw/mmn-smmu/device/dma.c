@@ -63,8 +63,6 @@ static void mmn_dma_writeback(MmnSmmuState *s)
                       "mmn-smmu: DMA descriptor 0x%" PRIx64
                       " no longer in RAM\n", d->desc_addr);
     }
-    s->dma_status = d->status;
-    s->dma_fault_va = d->fault_va;
 }
 
 static void mmn_dma_finish(MmnSmmuState *s, uint8_t state, const MmnFault *f,
@@ -253,6 +251,8 @@ void mmn_smmu_dma_doorbell(MmnSmmuState *s)
 {
     MmnSmmuDma *d = &s->dma;
     MmnDmaDesc *desc = &d->desc;
+    uint64_t desc_addr = s->dma_desc;
+    MmnDmaDesc raw;
     const char *bad = NULL;
 
     if (!(s->ctrl & R_CTRL_DMA_EN_MASK)) {
@@ -266,17 +266,17 @@ void mmn_smmu_dma_doorbell(MmnSmmuState *s)
                       d->state == MMN_DMA_ST_STALLED ? "stalled" : "blocked");
         return;
     }
-    memset(d, 0, sizeof(*d));
-    d->desc_addr = s->dma_desc;
-    if ((d->desc_addr & 63) ||
-        !mmn_smmu_read(s, d->desc_addr, desc, sizeof(*desc))) {
+    if ((desc_addr & 63) || !mmn_smmu_read(s, desc_addr, &raw, sizeof(raw))) {
         qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: DMA descriptor 0x%" PRIx64
-                      " misaligned or not in RAM\n", d->desc_addr);
+                      " misaligned or not in RAM\n", desc_addr);
+        /* nothing to write back into; DMA_FAULT_VA keeps its value */
         d->status = MMN_DMA_ST_BAD_DESC;
-        s->dma_status = d->status;
         mmn_smmu_raise_irq(s, R_IRQ_STATUS_DMA_DONE_MASK);
         return;
     }
+    memset(d, 0, sizeof(*d));
+    d->desc_addr = desc_addr;
+    *desc = raw;
     desc->ctx = le16_to_cpu(desc->ctx);
     desc->len = le32_to_cpu(desc->len);
     desc->va = le64_to_cpu(desc->va);

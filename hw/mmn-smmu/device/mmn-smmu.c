@@ -188,13 +188,13 @@ static uint64_t mmn_smmu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = s->dma_desc >> 32;
         break;
     case A_DMA_STATUS:
-        val = s->dma_status;
+        val = s->dma.status;
         break;
     case A_DMA_FAULT_VA_LO:
-        val = (uint32_t)s->dma_fault_va;
+        val = (uint32_t)s->dma.fault_va;
         break;
     case A_DMA_FAULT_VA_HI:
-        val = s->dma_fault_va >> 32;
+        val = s->dma.fault_va >> 32;
         break;
     case A_CMDQ_ERR_ACK:
     case A_DMA_DOORBELL:
@@ -468,8 +468,6 @@ static void mmn_smmu_reset(DeviceState *dev)
     s->cmdq_err = 0;
     s->evtq_lost = 0;
     s->dma_desc = 0;
-    s->dma_fault_va = 0;
-    s->dma_status = 0;
     mmn_smmu_irq_update(s, false);
 }
 
@@ -598,6 +596,36 @@ static const VMStateDescription vmstate_mmn_smmu_dma = {
     },
 };
 
+/*
+ * DMA_FAULT_VA and DMA_STATUS are the engine's fault_va and status; the
+ * stream still carries them here, as it did when they were registers of
+ * their own (loading takes the engine's copy, later in the stream).
+ */
+typedef struct MmnSmmuDmaRegsMig {
+    MmnSmmuState *parent;
+    uint64_t fault_va;
+    uint32_t status;
+} MmnSmmuDmaRegsMig;
+
+static int mmn_smmu_dma_regs_pre_save(void *opaque)
+{
+    MmnSmmuDmaRegsMig *m = opaque;
+
+    m->fault_va = m->parent->dma.fault_va;
+    m->status = m->parent->dma.status;
+    return 0;
+}
+
+static const VMStateDescription vmstate_mmn_smmu_dma_regs = {
+    .name = "mmn-smmu/dma-regs",
+    .pre_save = mmn_smmu_dma_regs_pre_save,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(fault_va, MmnSmmuDmaRegsMig),
+        VMSTATE_UINT32(status, MmnSmmuDmaRegsMig),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_mmn_smmu = {
     .name = TYPE_MMN_SMMU,
     .version_id = 1,
@@ -615,8 +643,8 @@ static const VMStateDescription vmstate_mmn_smmu = {
                        MmnSmmuQueue),
         VMSTATE_UINT32(evtq_lost, MmnSmmuState),
         VMSTATE_UINT64(dma_desc, MmnSmmuState),
-        VMSTATE_UINT64(dma_fault_va, MmnSmmuState),
-        VMSTATE_UINT32(dma_status, MmnSmmuState),
+        VMSTATE_WITH_TMP(MmnSmmuState, MmnSmmuDmaRegsMig,
+                         vmstate_mmn_smmu_dma_regs),
         VMSTATE_BOOL(irq_level, MmnSmmuState),
         VMSTATE_STRUCT(dma, MmnSmmuState, 1, vmstate_mmn_smmu_dma,
                        MmnSmmuDma),

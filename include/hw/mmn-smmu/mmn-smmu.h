@@ -75,8 +75,8 @@ typedef struct MmnSmmuDma {
     MmnDmaDesc desc;        /* host-endian copy */
     uint32_t done;          /* bytes transferred so far */
     uint32_t faults;
-    uint64_t fault_va;
-    uint32_t status;        /* last status word */
+    uint64_t fault_va;      /* DMA_FAULT_VA */
+    uint32_t status;        /* last status word: DMA_STATUS */
 } MmnSmmuDma;
 
 struct MmnSmmuState {
@@ -96,9 +96,7 @@ struct MmnSmmuState {
     uint32_t cmdq_err;
     MmnSmmuQueue evtq;
     uint32_t evtq_lost;
-    uint64_t dma_desc;
-    uint64_t dma_fault_va;
-    uint32_t dma_status;
+    uint64_t dma_desc;      /* DMA_DESC; the engine latches it at doorbell */
     bool irq_level;
 
     MmnSmmuDma dma;
