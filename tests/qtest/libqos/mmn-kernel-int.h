@@ -43,6 +43,11 @@ typedef struct MkPage {
     bool anon_exclusive;    /* PageAnonExclusive (private anonymous) */
 } MkPage;
 
+/* A page a child of mk_fork() maps (until mk_child_exit()). */
+typedef struct MkChildPage {
+    uint64_t va, pa, size;
+} MkChildPage;
+
 struct MkMm {
     MmnKernel *k;
     MkProfile profile;
@@ -55,6 +60,7 @@ struct MkMm {
     bool released;
     GList *vmas;                /* MkVma, sorted */
     GHashTable *pages;          /* data page pa -> MkPage */
+    GArray *child;              /* MkChildPage: the fork children's */
     unsigned notifications;
     GString *log;
     MkNoteFn observer;

@@ -42,6 +42,7 @@ MkMm *mk_mm_new_owner(MmnKernel *k, MkProfile p, uint16_t ctx,
     mm->ttb = mk_alloc(k, 4096, 4096);
     mm->pages = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                       g_free);
+    mm->child = g_array_new(false, false, sizeof(MkChildPage));
     mm->log = g_string_new("");
     cfg = MMN_CTX_CFG_VA_BITS(va_bits) | MMN_CTX_CFG_OA_BITS(48) |
           MMN_CTX_CFG_UNPRIV | cfg_extra;
@@ -62,6 +63,7 @@ void mk_mm_free(MkMm *mm)
     }
     g_list_free_full(mm->vmas, g_free);
     g_hash_table_destroy(mm->pages);
+    g_array_free(mm->child, true);
     g_string_free(mm->log, true);
     g_free(mm);
 }
@@ -470,7 +472,11 @@ void mk_munmap(MkMm *mm, uint64_t va, uint64_t len)
         }
         slot = mk_vma_slot(mm, v, a, false);
         pte = slot ? mk_rd(mm, slot) : 0;
-        if (pte & MK_PTE_VALID) {
+        /*
+         * zap_pte_range() zaps every non-none PTE: a PROT_NONE one is
+         * pte_present() in Linux (PTE_PROT_NONE) and maps its page too.
+         */
+        if (pte) {
             mk_wr(mm, slot, 0);
             mk_put_page(mm, pte & MK_PTE_ADDR_MASK, mk_vma_psize(v));
         }
@@ -600,7 +606,9 @@ void mk_fork(MkMm *mm, uint64_t va, uint64_t len)
             }
             if (pa != mm->k->zero_page) {
                 MkPage *pg = mk_page(mm, pa);
+                MkChildPage cp = { a, pa, mk_vma_psize(v) };
 
+                g_array_append_val(mm->child, cp);
                 pg->mapcount++;             /* the child's mapping */
                 /* page_try_dup_anon_rmap(): no longer exclusive */
                 pg->anon_exclusive = false;
@@ -615,18 +623,20 @@ void mk_fork(MkMm *mm, uint64_t va, uint64_t len)
 
 void mk_child_exit(MkMm *mm, uint64_t va, uint64_t len)
 {
-    /* The child's zap touches the child's tables only: no notification. */
-    for (uint64_t a = va; a < va + len;) {
-        MkVma *v = mk_find_vma(mm, a);
-        uint64_t pte;
+    /*
+     * The child's zap touches the child's tables only: no notification.
+     * It unmaps the pages it got at fork, whatever the parent did since
+     * (a COW or a migration gave the parent other pages).
+     */
+    for (guint i = 0; i < mm->child->len;) {
+        MkChildPage *cp = &g_array_index(mm->child, MkChildPage, i);
 
-        g_assert(v);
-        pte = mk_pte_get(mm, a);
-        if ((pte & MK_PTE_VALID) &&
-            (pte & MK_PTE_ADDR_MASK) != mm->k->zero_page) {
-            mk_put_page(mm, pte & MK_PTE_ADDR_MASK, mk_vma_psize(v));
+        if (cp->va >= va && cp->va < va + len) {
+            mk_put_page(mm, cp->pa, cp->size);
+            g_array_remove_index_fast(mm->child, i);
+        } else {
+            i++;
         }
-        a += mk_vma_psize(v);
     }
 }
 
