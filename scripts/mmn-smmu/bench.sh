@@ -6,6 +6,9 @@
 #   walker:   cost of 4-, 3- and 2-level walks, with and without HTTU
 #   iotlb:    hit/miss cost, one-page invalidation with 64 Ki entries vs a
 #             QEMU-style full-table scan, bytes per entry
+#   sequence: random mm sequences with DMA, per kernel profile: operations
+#             per second and every outcome count (MMN_SEQ_OPS operations
+#             per profile, default 100000; MMN_SEQ_SEED)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=${MMN_BUILD:-$repo/build}
@@ -13,9 +16,15 @@ bld="$out/qemu-build/tests/bench/mmn-smmu"
 
 "$repo/scripts/mmn-smmu/build.sh" tests/bench/mmn-smmu/bench-mmn-notifier \
     tests/bench/mmn-smmu/bench-mmn-walker \
-    tests/bench/mmn-smmu/bench-mmn-iotlb >&2
+    tests/bench/mmn-smmu/bench-mmn-iotlb qemu-system-aarch64 \
+    tests/qtest/mmn-smmu-sequence-test >&2
 for b in bench-mmn-notifier bench-mmn-walker bench-mmn-iotlb; do
     echo "=== $b"
     "$bld/$b"
     echo
 done
+ops=${MMN_SEQ_OPS:-100000}
+echo "=== mmn-smmu-sequence-test ($ops operations per profile)"
+QTEST_QEMU_BINARY="$out/qemu-build/qemu-system-aarch64" MMN_SEQ_OPS="$ops" \
+    "$out/qemu-build/tests/qtest/mmn-smmu-sequence-test" --tap -k |
+    grep -v -E '^# (Start|End|starting QEMU)'

@@ -118,6 +118,11 @@ fi
 # MMN_FUZZ_SEED / MMN_FUZZ_ITERS to explore).
 run_tap robustness 300 "$bld/tests/qtest/mmn-smmu-robustness-test" --tap -k
 
+# Random mm sequences under every kernel profile against the test's own
+# reference (fixed seed, a few seconds; MMN_SEQ_SEED / MMN_SEQ_OPS to
+# explore; bench.sh runs a long one).
+run_tap sequence 300 "$bld/tests/qtest/mmn-smmu-sequence-test" --tap -k
+
 # The Arm SMMUv3 front end on virt,iommu=mmn-smmuv3 (one QEMU per test).
 v3="$bld/tests/qtest/mmn-smmuv3-test"
 for t in $("$v3" -l 2>/dev/null | grep '^/'); do

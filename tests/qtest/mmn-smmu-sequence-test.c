@@ -101,9 +101,8 @@ static const char *const count_names[NR_COUNTS] = {
     "DANGER-denied-dma-done", "DANGER-read-data", "DANGER-write-oa",
     "DANGER-write-perm", "DANGER-write-retired-page",
     "DANGER-stale-writable", "DANGER-stale-present", "DANGER-stale-oa",
-    "DANGER-dma-after-release",
-    "UNEXPECTED-stale-ro", "UNEXPECTED-livelock", "UNEXPECTED-abort",
-    "UNEXPECTED-state",
+    "DANGER-dma-after-release", "UNEXPECTED-stale-ro",
+    "UNEXPECTED-livelock", "UNEXPECTED-abort", "UNEXPECTED-state",
 };
 
 /*
@@ -199,10 +198,7 @@ static uint64_t slot_va(unsigned i)
 }
 
 /* Count @c; a dangerous or unexpected one is also reported. */
-static void count(Seq *s, Count c, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static void count(Seq *s, Count c, const char *fmt, ...)
+static void G_GNUC_PRINTF(3, 4) count(Seq *s, Count c, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
@@ -266,25 +262,18 @@ static uint64_t page_va(unsigned i, unsigned pg)
     return slot_va(i) + (uint64_t)pg * MK_PAGE_SIZE;
 }
 
-/* Learn where the tables map the pages [first, first + n) of slot @i. */
-static void learn_pa(Seq *s, unsigned i, unsigned first, unsigned n,
-                     uint64_t *out)
+/* Learn where the tables map the pages of slot @i. */
+static void learn_pa(Seq *s, unsigned i, uint64_t *out)
 {
     Slot *sl = &s->slot[i];
+    uint64_t huge = sl->kind != K_SMALL ? mk_va_to_pa(s->mm, slot_va(i)) : 0;
 
     if (sl->prot == MK_PROT_NONE) {
         return;     /* the pages stay where they are, not valid */
     }
-    for (unsigned pg = first; pg < first + n; pg++) {
-        if (sl->kind != K_SMALL) {
-            uint64_t base = mk_va_to_pa(s->mm, slot_va(i));
-
-            for (unsigned j = 0; j < sl->npages; j++) {
-                out[j] = base ? base + j * MK_PAGE_SIZE : 0;
-            }
-            return;
-        }
-        out[pg - first] = mk_va_to_pa(s->mm, page_va(i, pg));
+    for (unsigned pg = 0; pg < sl->npages; pg++) {
+        out[pg] = sl->kind == K_SMALL ? mk_va_to_pa(s->mm, page_va(i, pg)) :
+                  huge ? huge + pg * MK_PAGE_SIZE : 0;
     }
 }
 
@@ -304,7 +293,7 @@ static void retire_changed(Seq *s, unsigned i, const uint64_t *before,
         return;
     }
     if (still_mapped) {
-        learn_pa(s, i, 0, sl->npages, now);
+        learn_pa(s, i, now);
     }
     for (unsigned pg = 0; pg < sl->npages; pg += step) {
         Retired r;
@@ -330,22 +319,19 @@ static void check_retired(Seq *s, uint64_t va)
 {
     for (guint n = 0; n < s->retired->len; n++) {
         Retired *r = &g_array_index(s->retired, Retired, n);
-        uint64_t pa;
-        uint32_t got, want;
+        uint64_t pa = r->pa + (va - r->va);
+        uint32_t got;
 
-        if (va < r->va || va >= r->va + r->size) {
+        /* huge pages hold one word per 4 KiB: checked when poisoned */
+        if (va < r->va || va >= r->va + r->size ||
+            (r->size == MK_HPAGE_SIZE && r->word != POISON)) {
             continue;
         }
-        pa = r->pa + (va - r->va);
         got = qtest_readl(s->qts, pa);
-        want = r->word;
-        if (r->size == MK_HPAGE_SIZE && want != POISON) {
-            continue;       /* huge pages are checked when poisoned */
-        }
-        if (got != want) {
+        if (got != r->word) {
             count(s, C_BAD_RETIRED_WRITE, "va 0x%" PRIx64 ": page 0x%"
                   PRIx64 " left the tables holding 0x%08x, now 0x%08x",
-                  va, pa, want, got);
+                  va, pa, r->word, got);
         }
     }
 }
@@ -357,11 +343,9 @@ static void check_device(Seq *s)
     g_autofree char *str = NULL;
 
     mk_check(s->k, CTX, &rep);
+    str = mk_check_str(&rep);
     s->counts[C_CHECKS]++;
     s->counts[C_CHECK_ENTRIES] += rep.entries;
-    if (rep.stale_writable || rep.stale_present || rep.stale_oa) {
-        str = mk_check_str(&rep);
-    }
     if (rep.stale_writable) {
         count(s, C_BAD_STALE_WRITABLE, "%s", str);
     }
@@ -371,14 +355,10 @@ static void check_device(Seq *s)
     if (rep.stale_oa) {
         count(s, C_BAD_STALE_OA, "%s", str);
     }
-    if (rep.stale_readonly) {
-        if (s->stale_ro_ok) {
-            s->counts[C_CHECK_STALE_RO]++;
-        } else {
-            g_autofree char *r = mk_check_str(&rep);
-
-            count(s, C_UNEXP_STALE_RO, "%s", r);
-        }
+    if (rep.stale_readonly && s->stale_ro_ok) {
+        s->counts[C_CHECK_STALE_RO]++;
+    } else if (rep.stale_readonly) {
+        count(s, C_UNEXP_STALE_RO, "%s", str);
     } else {
         s->stale_ro_ok = false;
     }
@@ -449,7 +429,7 @@ static void op_mmap(Seq *s, unsigned i)
             mk_populate(s->mm, slot_va(i), sl->npages * MK_PAGE_SIZE);
         }
     }
-    learn_pa(s, i, 0, sl->npages, sl->pa);
+    learn_pa(s, i, sl->pa);
 }
 
 static void op_munmap(Seq *s, unsigned i)
@@ -576,7 +556,7 @@ static void op_cpu_read(Seq *s, unsigned i)
     uint32_t w;
 
     mk_cpu_read(s->mm, page_va(i, pg) + 4 * rnd(s, MK_PAGE_SIZE / 4), &w, 4);
-    learn_pa(s, i, 0, sl->npages, sl->pa);
+    learn_pa(s, i, sl->pa);
     if (le32_to_cpu(w) != sl->word[pg]) {
         count(s, C_BAD_READ_DATA, "CPU read 0x%08x, reference 0x%08x",
               le32_to_cpu(w), sl->word[pg]);
@@ -634,7 +614,7 @@ static void op_dma(Seq *s, int i, bool write)
                   !sl || !sl->mapped ? "no VMA" : "VMA forbids it");
             break;
         }
-        learn_pa(s, i, 0, sl->npages, sl->pa);
+        learn_pa(s, i, sl->pa);
         if (write) {
             uint64_t pte = mk_pte_get(s->mm, va);
             uint64_t pa = mk_va_to_pa(s->mm, va);
@@ -748,15 +728,22 @@ static Op pick_op(Seq *s)
     g_assert_not_reached();
 }
 
+/* Operations that need a mapped slot (m below). */
+#define NEEDS_MAPPING   ((1u << OP_MUNMAP) | (1u << OP_MPROTECT) | \
+                         (1u << OP_FORK) | (1u << OP_CPU_WRITE) | \
+                         (1u << OP_CPU_READ) | (1u << OP_MIGRATE))
+
 /* One operation; false if none applied to the state (pick another). */
 static bool run_op(Seq *s, Op op)
 {
     int i, m = pick_slot(s, true);
     Slot *sl = m >= 0 ? &s->slot[m] : NULL;
 
+    if (!sl && (NEEDS_MAPPING & (1u << op))) {
+        return false;
+    }
     s->op = op;
     mk_mm_log_clear(s->mm);
-
     switch (op) {
     case OP_MMAP:
         i = pick_slot(s, false);
@@ -766,19 +753,13 @@ static bool run_op(Seq *s, Op op)
         op_mmap(s, i);
         break;
     case OP_MUNMAP:
-        if (!sl) {
-            return false;
-        }
         op_munmap(s, m);
         break;
     case OP_MPROTECT:
-        if (!sl) {
-            return false;
-        }
         op_mprotect(s, m);
         break;
     case OP_FORK:
-        if (!sl || sl->child) {
+        if (sl->child) {
             return false;
         }
         op_fork(s, m);
@@ -799,13 +780,13 @@ static bool run_op(Seq *s, Op op)
         op_dma(s, i, op == OP_DMA_WRITE);
         break;
     case OP_CPU_WRITE:
-        if (!sl || sl->prot != (MK_PROT_READ | MK_PROT_WRITE)) {
+        if (sl->prot != (MK_PROT_READ | MK_PROT_WRITE)) {
             return false;
         }
         op_cpu_write(s, m);
         break;
     case OP_CPU_READ:
-        if (!sl || sl->prot == MK_PROT_NONE) {
+        if (sl->prot == MK_PROT_NONE) {
             return false;
         }
         op_cpu_read(s, m);
@@ -814,7 +795,7 @@ static bool run_op(Seq *s, Op op)
         op_aging(s, sl ? m : rnd(s, NR_SLOTS));
         break;
     case OP_MIGRATE:
-        if (!sl || sl->kind != K_SMALL) {
+        if (sl->kind != K_SMALL) {
             return false;
         }
         op_migrate(s, m);
