@@ -141,7 +141,7 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     dma_sub->ctx = ctx;
     dma_sub->mn.ops = &mmn_smmu_dma_mn_ops;
     ctx->dma_mn = &dma_sub->mn;
-    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm) != 0 ||
+    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm, &ctx->walk) != 0 ||
         mmn_notifier_register(ctx->dma_mn, ctx->mm) != 0) {
         g_free(dma_sub);
         mmn_iotlb_ctx_free(ctx->ictx);

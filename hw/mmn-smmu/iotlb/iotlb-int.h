@@ -55,8 +55,7 @@ struct MmnIotlbCtx {
      * replacement): a walk that saw it change must not fill.
      */
     uint64_t inv_gen;
-    MmnWalkConfig walk;                 /* of the last translate; */
-    bool have_walk;                     /* false before the first */
+    MmnWalkConfig walk;                 /* from attach: change_pte's PTEs */
     uint32_t count;                     /* cached entries */
     uint32_t nr_shift[64];              /* cached entries per log2(size) */
     uint64_t shift_mask;                /* bit n: nr_shift[n] != 0 */

@@ -384,10 +384,9 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
     bool w = !(pte & MMN_PTE_AP_RDONLY);
     bool user = pte & MMN_PTE_AP_USER;
     bool dbm = pte & MMN_PTE_DBM;
-    uint64_t oa = c->have_walk ? mmn_walk_desc_oa(&c->walk, pte) : 0;
-    unsigned oa_bits = c->have_walk ?
-                       MIN(MAX(c->walk.oa_bits, MMN_OA_BITS_MIN),
-                           mmn_walk_max_oa_bits(&c->walk)) : 0;
+    uint64_t oa = mmn_walk_desc_oa(&c->walk, pte);
+    unsigned oa_bits = MIN(MAX(c->walk.oa_bits, MMN_OA_BITS_MIN),
+                           mmn_walk_max_oa_bits(&c->walk));
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_CHANGE_PTE);
     c->inv_gen++;           /* a walk in flight read the old PTE */
@@ -403,7 +402,7 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
         (pte & (MMN_PTE_VALID | MMN_PTE_TABLE)) !=
         (MMN_PTE_VALID | MMN_PTE_TABLE) ||
         !(pte & MMN_PTE_AF) ||
-        !c->have_walk || (oa >> oa_bits) ||
+        (oa >> oa_bits) ||
         (w && !(old & MMN_PERM_W)) ||
         (user && !(old & MMN_PERM_USER)) ||
         (!(pte & MMN_PTE_UXN) && (old & MMN_PERM_UXN)) ||
@@ -466,7 +465,8 @@ static const MmnNotifierOps mmn_iotlb_shared_ops = {
 
 /* ---- binding ---- */
 
-int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm)
+int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm,
+                         const MmnWalkConfig *walk)
 {
     MmnIotlbSub *sub;
     MmnNotifier *mn;
@@ -475,7 +475,7 @@ int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm)
     if (c->sub) {
         return -EBUSY;
     }
-    if (!mm) {
+    if (!mm || !walk) {
         return -EINVAL;
     }
     sub = g_new0(MmnIotlbSub, 1);
@@ -500,6 +500,7 @@ int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm)
     QLIST_INSERT_HEAD(&sub->shared->subs, sub, next);
     sub->unknown_open = mmn_mm_active_invalidate_ranges(mm) != 0;
     c->sub = sub;
+    c->walk = *walk;
     return 0;
 
 fail_range:
@@ -636,8 +637,6 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
     unsigned attempt;
 
     *from_cache = false;
-    c->walk = *cfg;
-    c->have_walk = true;
     for (attempt = 0; attempt <= MMN_IOTLB_MAX_FILL_RETRIES; attempt++) {
         MmnIotlbEntry *e;
         MmnXlateResult res;

@@ -181,14 +181,18 @@ uint64_t mmn_iotlb_entry_serial(MmnIotlbCtx *c, uint64_t va);
  * - a plain subscription shared by every context bound to @mm (obtained
  *   with mmn_notifier_get/put: alloc/free_notifier): release,
  *   arch_invalidate_secondary_tlbs, the young family and change_pte.
- * Returns 0, -EBUSY (already attached), or the layer's error (e.g. -ESRCH
- * if @mm was released); on error nothing stays subscribed.
+ * @walk is the context's page-table format (granule, DS, OA size): the
+ * format in which change_pte's new PTEs are decoded.
+ * Returns 0, -EBUSY (already attached), -EINVAL (no @mm or @walk), or the
+ * layer's error (e.g. -ESRCH if @mm was released); on error nothing stays
+ * subscribed.
  *
  * mmn_iotlb_ctx_detach (unbind) drops the subscriptions, the context's
  * entries and open blocks, and clears the released state.  Neither may be
  * called from a notifier callback.
  */
-int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm);
+int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm,
+                         const MmnWalkConfig *walk);
 
 /*
  * Invalidate the entries of @c overlapping [@start, @end), as

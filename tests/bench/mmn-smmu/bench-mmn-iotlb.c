@@ -245,7 +245,7 @@ int main(int argc, char **argv)
     heap0 = heap_used();
     e.t = mmn_iotlb_new(NPAGES);
     e.c = mmn_iotlb_ctx_new(e.t, 1);
-    mmn_iotlb_ctx_attach(e.c, e.mm);
+    mmn_iotlb_ctx_attach(e.c, e.mm, &e.cfg);
 
     /* miss: 4-level walk + fill, the cache refilled from empty */
     rounds = 8;

@@ -42,7 +42,7 @@ static inline void env_init(Env *e, uint32_t capacity)
     e->mm = mmn_mm_new();
     e->t = mmn_iotlb_new(capacity);
     e->c = mmn_iotlb_ctx_new(e->t, 1);
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e->c, e->mm), ==, 0);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(e->c, e->mm, &e->cfg), ==, 0);
 }
 
 static inline void env_destroy(Env *e)

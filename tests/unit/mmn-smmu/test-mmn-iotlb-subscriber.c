@@ -346,8 +346,8 @@ static void test_attach_during_open_range(void)
     mmn_iotlb_ctx_detach(e.c);
     range_init(&r, &e, MMN_NOTIFY_CLEAR, VA0 + MiB2, VA0 + 2 * MiB2);
     g_assert_cmpint(mmn_notifier_invalidate_range_start(&r), ==, 0);
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm), ==, 0);
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm), ==, -EBUSY);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm, &e.cfg), ==, 0);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm, &e.cfg), ==, -EBUSY);
     g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_BLOCKED);
     g_assert_cmpint(mmn_notifier_invalidate_range_end(&r), ==, 0);
     g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
@@ -507,10 +507,10 @@ static void test_release(void)
     /* a released mm cannot be bound; unbind + bind to a live one works */
     mmn_iotlb_ctx_detach(e.c);
     g_assert_false(mmn_iotlb_ctx_released(e.c));
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm), <, 0);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, e.mm, &e.cfg), <, 0);
     g_assert_null(mmn_iotlb_ctx_mm(e.c));
     mm2 = mmn_mm_new();
-    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, mm2), ==, 0);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(e.c, mm2, &e.cfg), ==, 0);
     g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
     mmn_iotlb_ctx_detach(e.c);
     mmn_mm_free(mm2);
@@ -534,7 +534,7 @@ static void test_two_contexts_one_mm(void)
     env_init(&e, 64);
     subs = mmn_mm_nr_subscriptions(e.mm);
     c2 = mmn_iotlb_ctx_new(e.t, 2);
-    g_assert_cmpint(mmn_iotlb_ctx_attach(c2, e.mm), ==, 0);
+    g_assert_cmpint(mmn_iotlb_ctx_attach(c2, e.mm, &e.cfg), ==, 0);
     g_assert_cmpuint(mmn_mm_nr_subscriptions(e.mm), ==, subs + 1);
     map(&e, VA0, PA0, 3, RW);
     g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
