@@ -56,7 +56,7 @@
 #define FOREIGN_COOKIE  0x0f0e0d0cULL
 #define POISON          0xdeadf00du /* freed pages (mk_put_page) */
 #define DEFAULT_SEED    0x5e9ULL
-#define DEFAULT_OPS     250
+#define DEFAULT_OPS     400
 #define MAX_REPORTS     10
 
 typedef enum Op {
@@ -81,7 +81,7 @@ typedef enum Count {
     C_DMA_READ_OK, C_DMA_WRITE_OK, C_DMA_DENIED, C_DMA_FAULTS,
     C_DMA_RELEASED, C_CPU_OK, C_CHECKS, C_CHECK_ENTRIES,
     C_LIVELOCK_STALE_RO, C_CHECK_STALE_RO, C_UNNOTIFIED_UPGRADES,
-    C_CPU_HW_DIRTY, C_RETIRED_PAGES, C_EPOCHS,
+    C_CPU_HW_DIRTY, C_COW, C_RETIRED_PAGES, C_EPOCHS,
     /* dangerous: no profile may have any */
     C_BAD_DENIED_DONE, C_BAD_READ_DATA, C_BAD_WRITE_OA, C_BAD_WRITE_PERM,
     C_BAD_RETIRED_WRITE, C_BAD_STALE_WRITABLE, C_BAD_STALE_PRESENT,
@@ -97,7 +97,8 @@ static const char *const count_names[NR_COUNTS] = {
     "dma-read-ok", "dma-write-ok", "dma-denied", "dma-faults-handled",
     "dma-released", "cpu-access-ok", "checks", "check-entries",
     "livelock-stale-ro-expected", "check-stale-ro-expected",
-    "unnotified-upgrades", "cpu-hw-dirty", "retired-pages", "epochs",
+    "unnotified-upgrades", "cpu-hw-dirty", "wp-page-copy", "retired-pages",
+    "epochs",
     "DANGER-denied-dma-done", "DANGER-read-data", "DANGER-write-oa",
     "DANGER-write-perm", "DANGER-write-retired-page",
     "DANGER-stale-writable", "DANGER-stale-present", "DANGER-stale-oa",
@@ -170,6 +171,7 @@ typedef struct Seq {
     uint64_t op_index;
     Op op;
     uint64_t counts[NR_COUNTS];
+    uint64_t routes[ARRAY_SIZE(stale_ro_routes)];   /* upgrades seen */
     unsigned reports;
 } Seq;
 
@@ -216,11 +218,13 @@ static void G_GNUC_PRINTF(3, 4) count(Seq *s, Count c, const char *fmt, ...)
                    count_names[c], msg, mk_mm_log(s->mm));
 }
 
-static bool stale_route_silent(MkProfile p, const char *path)
+/* Is @path an upgrade route the profile does not notify?  Counts it. */
+static bool stale_route_silent(Seq *s, const char *path)
 {
     for (size_t i = 0; path && i < ARRAY_SIZE(stale_ro_routes); i++) {
         if (!strcmp(stale_ro_routes[i].path, path)) {
-            return stale_ro_routes[i].silent[p];
+            s->routes[i]++;
+            return stale_ro_routes[i].silent[s->p];
         }
     }
     return false;
@@ -298,6 +302,10 @@ static void retire_changed(Seq *s, unsigned i, const uint64_t *before,
     for (unsigned pg = 0; pg < sl->npages; pg += step) {
         Retired r;
 
+        if (before[pg] && now[pg] && before[pg] != now[pg] &&
+            (s->op == OP_DMA_WRITE || s->op == OP_CPU_WRITE)) {
+            s->counts[C_COW]++;
+        }
         if (!before[pg] || before[pg] == now[pg] ||
             before[pg] == s->k->zero_page) {
             continue;
@@ -369,7 +377,7 @@ static void note_upgrade(Seq *s)
 {
     const char *path = mk_mm_upgrade_path(s->mm);
 
-    if (stale_route_silent(s->p, path)) {
+    if (stale_route_silent(s, path)) {
         s->stale_ro_ok = true;
         s->counts[C_UNNOTIFIED_UPGRADES]++;
     }
@@ -407,7 +415,7 @@ static void op_mmap(Seq *s, unsigned i)
     sl->mapped = true;
     sl->kind = i < NR_SMALL ? K_SMALL : chance(s, 50) ? K_HUGETLB : K_THP;
     sl->shared = chance(s, 40);
-    sl->prot = chance(s, 70) ? MK_PROT_READ | MK_PROT_WRITE :
+    sl->prot = chance(s, 80) ? MK_PROT_READ | MK_PROT_WRITE :
                prots[rnd(s, 2)];
     sl->npages = sl->kind == K_SMALL ? SMALL_PAGES : 512;
     flags = (sl->shared ? MK_MAP_SHARED : MK_MAP_PRIVATE) |
@@ -449,7 +457,8 @@ static void op_mprotect(Seq *s, unsigned i)
     int prot;
 
     do {
-        prot = prots[rnd(s, ARRAY_SIZE(prots))];
+        /* mostly back to read-write: most DMA should be permitted */
+        prot = prots[MIN(rnd(s, 4), 2)];
     } while (prot == sl->prot);
     mk_mprotect(s->mm, slot_va(i), sl->npages * MK_PAGE_SIZE, prot);
     sl->prot = prot;
@@ -861,6 +870,11 @@ static void seq_run(const void *opaque)
         if (c >= FIRST_BAD) {
             bad += s->counts[c];
         }
+    }
+    for (size_t r = 0; r < ARRAY_SIZE(stale_ro_routes); r++) {
+        g_string_append_printf(out, "%s route \"%s\"=%" PRIu64,
+                               r ? "," : "; upgrades by",
+                               stale_ro_routes[r].path, s->routes[r]);
     }
     g_test_message("%s", out->str);
     g_string_free(out, true);
