@@ -118,6 +118,9 @@ fi
 # MMN_FUZZ_SEED / MMN_FUZZ_ITERS to explore).
 run_tap robustness 300 "$bld/tests/qtest/mmn-smmu-robustness-test" --tap -k
 
+# Programming-interface details a driver relies on (one QEMU per test).
+run_tap interface 300 "$bld/tests/qtest/mmn-smmu-interface-test" --tap -k
+
 # Random mm sequences under every kernel profile against the test's own
 # reference (fixed seed, a few seconds; MMN_SEQ_SEED / MMN_SEQ_OPS to
 # explore; bench.sh runs a long one).
