@@ -22,12 +22,6 @@
 #include "hw/mmn-smmu/mmn-smmu-regs.h"
 #include "hw/mmn-smmu/walker.h"
 
-/*
- * Fault kind of a DMA whose translated output address is not RAM (for
- * example this device's own BAR): reported like a walker fault.
- */
-#define MMN_FAULT_EXTERNAL ((MmnFaultKind)6)
-
 /* mmn-smmu.c */
 void mmn_smmu_raise_irq(MmnSmmuState *s, uint32_t status_bits);
 

@@ -436,6 +436,8 @@ const char *mmn_fault_kind_name(MmnFaultKind kind)
         return "permission";
     case MMN_FAULT_WALK_ABORT:
         return "walk-abort";
+    case MMN_FAULT_EXTERNAL:
+        return "external";
     }
     return "unknown";
 }

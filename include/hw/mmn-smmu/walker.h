@@ -29,6 +29,12 @@ typedef enum MmnFaultKind {
     MMN_FAULT_ACCESS_FLAG = 3,  /* AF == 0 and no hardware AF update */
     MMN_FAULT_PERMISSION = 4,   /* AP/XN deny the access */
     MMN_FAULT_WALK_ABORT = 5,   /* a descriptor could not be read/updated */
+    /*
+     * The walk succeeded but the output address is not RAM (e.g. a device
+     * BAR): never returned by mmn_walk(), a front end reports it for the
+     * access (docs/specs/mmn-smmu.rst, event kind 6 EXTERNAL).
+     */
+    MMN_FAULT_EXTERNAL = 6,
 } MmnFaultKind;
 
 /*

@@ -745,10 +745,10 @@ static void test_translation_check(void)
 
 static void test_fault_names(void)
 {
-    const char *names[MMN_FAULT_WALK_ABORT + 1];
+    const char *names[MMN_FAULT_EXTERNAL + 1];
     int i, j;
 
-    for (i = 0; i <= MMN_FAULT_WALK_ABORT; i++) {
+    for (i = 0; i <= MMN_FAULT_EXTERNAL; i++) {
         names[i] = mmn_fault_kind_name(i);
         g_assert_nonnull(names[i]);
         g_assert_cmpstr(names[i], !=, "unknown");
@@ -758,6 +758,7 @@ static void test_fault_names(void)
     }
     g_assert_cmpstr(mmn_fault_kind_name(MMN_FAULT_PERMISSION), ==,
                     "permission");
+    g_assert_cmpstr(mmn_fault_kind_name(MMN_FAULT_EXTERNAL), ==, "external");
     g_assert_cmpstr(mmn_fault_kind_name(99), ==, "unknown");
 }
 
