@@ -14,11 +14,12 @@
  * 4-level 4 KiB table that maps every page the master uses at IOVA == PA.
  *
  * qtest round trips cost tens of microseconds, far more than a
- * translation, so each figure is the difference of two medians measured
- * in the same QEMU: DMA with the SMMU translating minus DMA with the SMMU
- * disabled (SMMUEN = 0, GBPA bypass: the master's own work), and a
- * CMDQ_PROD write carrying the commands and a CMD_SYNC minus one carrying
- * the CMD_SYNC alone.  Figures only: nothing here asserts on time.
+ * translation, so each cost is the median of paired differences measured
+ * back to back in the same QEMU: a DMA with the SMMU translating minus one
+ * with the SMMU disabled (SMMUEN = 0, GBPA bypass: the master's own work),
+ * and a CMDQ_PROD write carrying the commands and a CMD_SYNC minus one
+ * carrying the CMD_SYNC alone.  The two QEMUs run side by side and take
+ * turns.  Figures only: nothing here asserts on time.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -42,9 +43,9 @@
 /* Linux's CMDQ_OP_CFGI_ALL: CFGI_STE_RANGE (0x04) with Range 31 */
 #define CFGI_STE_RANGE 0x04
 #define CMDQ_LOG2   12          /* upstream command queue: 4 Ki entries */
-#define JOBS        400u        /* DMA jobs per median */
-#define BATCHES     60u         /* TLBI_NH_VA batches per median */
-#define SINGLES     400u        /* TLBI_NH_ASID commands per median */
+#define JOBS        2000u       /* DMA jobs per median */
+#define BATCHES     400u        /* TLBI_NH_VA batches per median */
+#define SINGLES     1000u       /* TLBI_NH_ASID commands per median */
 
 typedef struct Run {
     const char *iommu;
@@ -59,7 +60,7 @@ typedef struct Run {
 } Run;
 
 typedef struct Figures {
-    double dma_bypass, dma_smmu;        /* per page */
+    double dma_bypass, dma_smmu, dma_added;     /* per page */
     double sync_rt;                     /* one CMD_SYNC round trip */
     double va_nottl, va_ttl, asid;      /* per command */
 } Figures;
@@ -72,16 +73,16 @@ static uint64_t now_ns(void)
     return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_i64(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
     return x < y ? -1 : x > y;
 }
 
-static double median(uint64_t *s, unsigned n)
+static double median(int64_t *s, unsigned n)
 {
-    qsort(s, n, sizeof(*s), cmp_u64);
+    qsort(s, n, sizeof(*s), cmp_i64);
     return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
 }
 
@@ -184,29 +185,45 @@ static uint64_t dma_job(Run *r, uint32_t pattern)
     return t;
 }
 
-/*
- * Median of JOBS warm jobs per run, per page, the runs taking turns so
- * that a load on the machine falls on both; checks the last data.
- */
-static void dma_per_page(Run *r, unsigned nr, double *out, size_t stride)
+static void smmu_enable(Run *r, bool on)
 {
-    g_autofree uint64_t *s = g_new(uint64_t, nr * JOBS);
-    unsigned i, k;
+    uint32_t cr0 = (1 << 3) | (1 << 2) | on;        /* CMDQEN EVTQEN SMMUEN */
 
-    for (k = 0; k < nr; k++) {
-        dma_job(&r[k], 0x01020304);
-    }
+    v3_wr(&r->v, V3_CR0, cr0);
+    g_assert_cmphex(v3_rd(&r->v, V3_CR0ACK), ==, cr0);
+}
+
+/*
+ * JOBS pairs per run, the runs taking turns so that a load on the machine
+ * falls on both: a job with SMMUEN = 0 (GBPA bypass: the master's own
+ * work), then SMMUEN = 1, a warming job and a timed one.  Medians per
+ * page: bypass, translated, and of the pairs' differences.
+ */
+static void dma_figures(Run *r, unsigned nr, Figures *f)
+{
+    g_autofree int64_t *by = g_new(int64_t, nr * JOBS);
+    g_autofree int64_t *tr = g_new(int64_t, nr * JOBS);
+    g_autofree int64_t *df = g_new(int64_t, nr * JOBS);
+    unsigned i, k, j;
+
     for (i = 0; i < JOBS; i++) {
         for (k = 0; k < nr; k++) {
-            s[k * JOBS + i] = dma_job(&r[k], 0x11110000 + i);
+            j = k * JOBS + i;
+            smmu_enable(&r[k], false);
+            by[j] = dma_job(&r[k], 0x22220000 + i);
+            smmu_enable(&r[k], true);
+            dma_job(&r[k], 0x33330000 + i);
+            tr[j] = dma_job(&r[k], 0x11110000 + i);
+            df[j] = tr[j] - by[j];
         }
     }
     for (k = 0; k < nr; k++) {
         g_assert_cmphex(qtest_readl(r[k].qts,
                                     r[k].data + (NPAGES - 1) * 4096ULL),
                         ==, 0x11110000 + JOBS - 1);
-        *(double *)((char *)out + k * stride) =
-            median(&s[k * JOBS], JOBS) / NPAGES;
+        f[k].dma_bypass = median(&by[k * JOBS], JOBS) / NPAGES;
+        f[k].dma_smmu = median(&tr[k * JOBS], JOBS) / NPAGES;
+        f[k].dma_added = median(&df[k * JOBS], JOBS) / NPAGES;
     }
 }
 
@@ -267,25 +284,35 @@ static uint64_t cmd_batch(Run *r, const uint64_t *cmds, unsigned n)
 }
 
 /*
- * @n commands, each batch after a warming DMA, @reps batches per run, the
- * runs taking turns; the median per run, less @base[k], divided by @per.
+ * @reps pairs per run, the runs taking turns: a warming DMA and a lone
+ * CMD_SYNC, then a warming DMA and @n commands + CMD_SYNC.  The median of
+ * the pairs' differences, divided by @per; the lone CMD_SYNC's median in
+ * @sync when not NULL.
  */
 static void cmd_figure(Run *r, unsigned nr, const uint64_t *cmds,
-                       unsigned n, unsigned reps, const double *base,
-                       double per, double *out, size_t stride)
+                       unsigned n, unsigned reps, double per, double *out,
+                       double *sync, size_t stride)
 {
-    g_autofree uint64_t *s = g_new(uint64_t, nr * reps);
+    g_autofree int64_t *df = g_new(int64_t, nr * reps);
+    g_autofree int64_t *base = g_new(int64_t, nr * reps);
     unsigned i, k;
 
     for (i = 0; i < reps; i++) {
         for (k = 0; k < nr; k++) {
             dma_job(&r[k], i);
-            s[k * reps + i] = cmd_batch(&r[k], cmds, n);
+            base[k * reps + i] = cmd_batch(&r[k], NULL, 0);
+            dma_job(&r[k], i);
+            df[k * reps + i] = (int64_t)cmd_batch(&r[k], cmds, n) -
+                               base[k * reps + i];
         }
     }
     for (k = 0; k < nr; k++) {
         *(double *)((char *)out + k * stride) =
-            (median(&s[k * reps], reps) - (base ? base[k] : 0)) / per;
+            median(&df[k * reps], reps) / per;
+        if (sync) {
+            *(double *)((char *)sync + k * stride) =
+                median(&base[k * reps], reps);
+        }
     }
 }
 
@@ -293,27 +320,14 @@ static void run(Run *r, unsigned nr, Figures *f)
 {
     uint64_t cmds[2 * NPAGES];
     uint64_t asid_cmd[2] = { CMD_TLBI_NH_ASID | ((uint64_t)ASID << 48), 0 };
-    double sync_rt[2];
     unsigned i, k;
 
-    g_assert(nr <= ARRAY_SIZE(sync_rt));
     for (k = 0; k < nr; k++) {
         master_setup(&r[k]);
-    }
-    for (k = 1; k < nr; k++) {
         g_assert_cmphex(r[k].data, ==, r[0].data);  /* same IOVAs */
-    }
-    dma_per_page(r, nr, &f[0].dma_bypass, sizeof(*f));
-    for (k = 0; k < nr; k++) {
         smmu_setup(&r[k]);
     }
-    dma_per_page(r, nr, &f[0].dma_smmu, sizeof(*f));
-
-    /* CMD_SYNC alone, after a warming DMA: the round trip to subtract */
-    cmd_figure(r, nr, NULL, 0, SINGLES, NULL, 1, &f[0].sync_rt, sizeof(*f));
-    for (k = 0; k < nr; k++) {
-        sync_rt[k] = f[k].sync_rt;
-    }
+    dma_figures(r, nr, f);
 
     /* NPAGES TLBI_NH_VA (one per cached page), without and with TTL */
     for (int ttl = 0; ttl <= 3; ttl += 3) {
@@ -323,12 +337,13 @@ static void run(Run *r, unsigned nr, Figures *f)
             cmds[2 * i + 1] = (r[0].data + i * 4096ULL) | 1 |
                               (ttl ? (1ULL << 10) | ((uint64_t)ttl << 8) : 0);
         }
-        cmd_figure(r, nr, cmds, NPAGES, BATCHES, sync_rt, NPAGES,
-                   ttl ? &f[0].va_ttl : &f[0].va_nottl, sizeof(*f));
+        cmd_figure(r, nr, cmds, NPAGES, BATCHES, NPAGES,
+                   ttl ? &f[0].va_ttl : &f[0].va_nottl,
+                   ttl ? NULL : &f[0].sync_rt, sizeof(*f));
     }
 
     /* TLBI_NH_ASID one at a time, each on a cache warmed by a DMA */
-    cmd_figure(r, nr, asid_cmd, 1, SINGLES, sync_rt, 1, &f[0].asid,
+    cmd_figure(r, nr, asid_cmd, 1, SINGLES, 1, &f[0].asid, NULL,
                sizeof(*f));
 
     for (k = 0; k < nr; k++) {
@@ -358,9 +373,9 @@ int main(int argc, char **argv)
     printf("Device level: the mmn-smmu PCI device (00:04.0, SID 0x%x) as "
            "the DMA master behind\nQEMU's smmuv3 and behind mmn-smmuv3, "
            "same stage-1 tables (4 KiB, ASID %u), via qtest.\n"
-           "Medians; each figure is a difference of two medians measured "
-           "in the same QEMU\n(qtest round trips are tens of us), so "
-           "small figures are within the noise.\n\n",
+           "Medians; a cost is the median of paired differences measured "
+           "back to back in\nthe same QEMU (qtest round trips are tens "
+           "of us: small figures are within the noise).\n\n",
            SID, ASID);
     printf("%-50s %11s %11s %9s\n", "ns", "smmuv3", "mmn-smmuv3",
            "ratio");
@@ -368,9 +383,9 @@ int main(int argc, char **argv)
         fq.dma_bypass, fm.dma_bypass);
     row("DMA per page, SMMU translating, warm IOTLB", fq.dma_smmu,
         fm.dma_smmu);
-    row("  added by the SMMU per page (2 translations)",
-        fq.dma_smmu - fq.dma_bypass, fm.dma_smmu - fm.dma_bypass);
-    row("CMD_SYNC alone: PROD write + CONS read (subtracted)", fq.sync_rt,
+    row("  added by the SMMU per page (median of pairs)",
+        fq.dma_added, fm.dma_added);
+    row("lone CMD_SYNC: PROD write + CONS read (subtracted)", fq.sync_rt,
         fm.sync_rt);
     row("TLBI_NH_VA 1 page, no TTL, per command", fq.va_nottl,
         fm.va_nottl);
