@@ -226,20 +226,25 @@ static void mmn_dma_run(MmnSmmuState *s)
             mmn_dma_fault(s, &f, write, false);
             return;
         }
+        /*
+         * The output range was checked just above, once; the bounce buffer
+         * goes through the checked helpers (a stalled descriptor resumes
+         * in a later MMIO handler).
+         */
         switch (d->desc.op) {
         case MMN_DMA_OP_READ:
-            mmn_smmu_read(s, pa, buf, n);
+            mmn_smmu_dma_data_read(s, pa, buf, n);
             mmn_smmu_write(s, d->desc.buf + d->done, buf, n);
             break;
         case MMN_DMA_OP_WRITE:
             mmn_smmu_read(s, d->desc.buf + d->done, buf, n);
-            mmn_smmu_write(s, pa, buf, n);
+            mmn_smmu_dma_data_write(s, pa, buf, n);
             break;
         case MMN_DMA_OP_FILL:
             for (i = 0; i < n; i++) {
                 buf[i] = d->desc.pattern >> (8 * ((va + i) & 3));
             }
-            mmn_smmu_write(s, pa, buf, n);
+            mmn_smmu_dma_data_write(s, pa, buf, n);
             break;
         }
         d->done += n;

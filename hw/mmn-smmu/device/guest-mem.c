@@ -39,6 +39,23 @@ bool mmn_smmu_write(MmnSmmuState *s, uint64_t addr, const void *buf,
     return mmn_ram_write(mmn_smmu_as(s), addr, buf, len);
 }
 
+/*
+ * DMA data at an output address that mmn_smmu_ram_ok() accepted in the
+ * same MMIO handler (the memory map cannot change in between, under the
+ * BQL): no second check.
+ */
+void mmn_smmu_dma_data_read(MmnSmmuState *s, uint64_t pa, void *buf,
+                            uint64_t len)
+{
+    address_space_read(mmn_smmu_as(s), pa, MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
+void mmn_smmu_dma_data_write(MmnSmmuState *s, uint64_t pa, const void *buf,
+                             uint64_t len)
+{
+    address_space_write(mmn_smmu_as(s), pa, MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
 /* Page-table ops with the device as opaque, over the common ones. */
 static bool pt_read(void *opaque, uint64_t pa, uint64_t *val)
 {

@@ -31,6 +31,10 @@ bool mmn_smmu_ram_ok(MmnSmmuState *s, uint64_t addr, uint64_t len,
 bool mmn_smmu_read(MmnSmmuState *s, uint64_t addr, void *buf, uint64_t len);
 bool mmn_smmu_write(MmnSmmuState *s, uint64_t addr, const void *buf,
                     uint64_t len);
+void mmn_smmu_dma_data_read(MmnSmmuState *s, uint64_t pa, void *buf,
+                            uint64_t len);
+void mmn_smmu_dma_data_write(MmnSmmuState *s, uint64_t pa, const void *buf,
+                             uint64_t len);
 extern const MmnPtOps mmn_smmu_pt_ops;        /* opaque: MmnSmmuState */
 extern const MmnPtOps mmn_smmu_pt_ops_peek;   /* read only, for the checker */
 
