@@ -1,7 +1,7 @@
 /*
  * mmn-smmu: contexts.  Binding a context creates its address space in the
  * notifier layer (what Linux calls the mm), selects the kernel generation's
- * semantics for it, and subscribes the IOTLB to it.
+ * semantics for it, and subscribes the IOTLB and the DMA engine to it.
  *
  * Copyright (c) 2026 The mmn-smmu authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -13,46 +13,6 @@
 #include "hw/mmn-smmu/iotlb.h"
 #include "mmn-smmu-internal.h"
 #include "hw/mmn-smmu/trace.h"
-
-/*
- * The DMA engine as a subscriber (Linux: a driver's invalidate_range_start
- * that must take a lock, like lib/test_hmm.c's mutex_trylock).  While a
- * DMA is stalled or blocked on a page of this context, the engine "holds
- * its lock" on that page: a non-blockable invalidation covering it fails
- * with -EAGAIN (the caller retries later, as the OOM reaper does); a
- * blockable one proceeds.  No end op: a subscriber that can fail start
- * gets no end for it (mm/mmu_notifier.c).
- */
-typedef struct MmnSmmuDmaSub {
-    MmnNotifier mn;
-    MmnSmmuCtx *ctx;
-} MmnSmmuDmaSub;
-
-static int mmn_smmu_dma_range_start(MmnNotifier *mn,
-                                    const MmnNotifierRange *range)
-{
-    MmnSmmuCtx *ctx = container_of(mn, MmnSmmuDmaSub, mn)->ctx;
-    MmnSmmuState *s = ctx->dev;
-    uint64_t page;
-
-    if (mmn_notifier_range_blockable(range) ||
-        (s->dma.state != MMN_DMA_ST_STALLED &&
-         s->dma.state != MMN_DMA_ST_BLOCKED) ||
-        &s->ctx[s->dma.desc.ctx] != ctx) {
-        return 0;
-    }
-    page = mmn_walk_input_va(&ctx->walk, s->dma.desc.va + s->dma.done) &
-           ~(MMN_PAGE_SIZE - 1);
-    if (range->start < page + MMN_PAGE_SIZE && page < range->end) {
-        trace_mmn_smmu_dma_would_block(s->dma.desc.ctx, page);
-        return -EAGAIN;
-    }
-    return 0;
-}
-
-static const MmnNotifierOps mmn_smmu_dma_mn_ops = {
-    .invalidate_range_start = mmn_smmu_dma_range_start,
-};
 
 MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx)
 {
@@ -117,7 +77,6 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
                       uint64_t cfg, uint64_t owner)
 {
     MmnSmmuCtx *ctx = &s->ctx[idx];
-    MmnSmmuDmaSub *dma_sub;
     MmnWalkConfig walk;
     int err = mmn_smmu_ctx_config(ttb, cfg, &walk);
 
@@ -137,13 +96,11 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     ctx->ictx = mmn_iotlb_ctx_new(s->iotlb, idx);
     mmn_iotlb_ctx_set_owner(ctx->ictx, (void *)(uintptr_t)owner);
     ctx->dev = s;
-    dma_sub = g_new0(MmnSmmuDmaSub, 1);
-    dma_sub->ctx = ctx;
-    dma_sub->mn.ops = &mmn_smmu_dma_mn_ops;
-    ctx->dma_mn = &dma_sub->mn;
-    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm, &ctx->walk) != 0 ||
-        mmn_notifier_register(ctx->dma_mn, ctx->mm) != 0) {
-        g_free(dma_sub);
+    ctx->dma_mn = NULL;
+    if (mmn_iotlb_ctx_attach(ctx->ictx, ctx->mm, &ctx->walk) == 0) {
+        ctx->dma_mn = mmn_smmu_dma_subscribe(ctx);
+    }
+    if (!ctx->dma_mn) {
         mmn_iotlb_ctx_free(ctx->ictx);
         mmn_mm_free(ctx->mm);
         ctx->ictx = NULL;
@@ -249,8 +206,7 @@ void mmn_smmu_ctx_unbind(MmnSmmuState *s, unsigned idx)
     trace_mmn_smmu_ctx_unbind(idx);
     /* Drops the entries and the subscriptions, then the address space. */
     mmn_iotlb_ctx_free(ctx->ictx);
-    mmn_notifier_unregister(ctx->dma_mn, ctx->mm);
-    g_free(container_of(ctx->dma_mn, MmnSmmuDmaSub, mn));
+    mmn_smmu_dma_unsubscribe(ctx);
     mmn_mm_free(ctx->mm);
     memset(ctx, 0, sizeof(*ctx));
 }

@@ -312,6 +312,67 @@ void mmn_smmu_dma_doorbell(MmnSmmuState *s)
     mmn_dma_run(s);
 }
 
+/*
+ * The DMA engine as a subscriber (Linux: a driver's invalidate_range_start
+ * that must take a lock, like lib/test_hmm.c's mutex_trylock).  While a
+ * DMA is stalled or blocked on a page of this context, the engine "holds
+ * its lock" on that page: a non-blockable invalidation covering it fails
+ * with -EAGAIN (the caller retries later, as the OOM reaper does); a
+ * blockable one proceeds.  No end op: a subscriber that can fail start
+ * gets no end for it (mm/mmu_notifier.c).
+ */
+typedef struct MmnSmmuDmaSub {
+    MmnNotifier mn;
+    MmnSmmuCtx *ctx;
+} MmnSmmuDmaSub;
+
+static int mmn_smmu_dma_range_start(MmnNotifier *mn,
+                                    const MmnNotifierRange *range)
+{
+    MmnSmmuCtx *ctx = container_of(mn, MmnSmmuDmaSub, mn)->ctx;
+    MmnSmmuState *s = ctx->dev;
+    uint64_t page;
+
+    if (mmn_notifier_range_blockable(range) ||
+        (s->dma.state != MMN_DMA_ST_STALLED &&
+         s->dma.state != MMN_DMA_ST_BLOCKED) ||
+        &s->ctx[s->dma.desc.ctx] != ctx) {
+        return 0;
+    }
+    page = mmn_walk_input_va(&ctx->walk, s->dma.desc.va + s->dma.done) &
+           ~(MMN_PAGE_SIZE - 1);
+    if (range->start < page + MMN_PAGE_SIZE && page < range->end) {
+        trace_mmn_smmu_dma_would_block(s->dma.desc.ctx, page);
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+static const MmnNotifierOps mmn_smmu_dma_mn_ops = {
+    .invalidate_range_start = mmn_smmu_dma_range_start,
+};
+
+/* Subscribe the DMA engine to @ctx's address space; NULL on failure. */
+MmnNotifier *mmn_smmu_dma_subscribe(MmnSmmuCtx *ctx)
+{
+    MmnSmmuDmaSub *sub = g_new0(MmnSmmuDmaSub, 1);
+
+    sub->ctx = ctx;
+    sub->mn.ops = &mmn_smmu_dma_mn_ops;
+    if (mmn_notifier_register(&sub->mn, ctx->mm) != 0) {
+        g_free(sub);
+        return NULL;
+    }
+    return &sub->mn;
+}
+
+void mmn_smmu_dma_unsubscribe(MmnSmmuCtx *ctx)
+{
+    mmn_notifier_unregister(ctx->dma_mn, ctx->mm);
+    g_free(container_of(ctx->dma_mn, MmnSmmuDmaSub, mn));
+    ctx->dma_mn = NULL;
+}
+
 bool mmn_smmu_dma_stalled(MmnSmmuState *s)
 {
     return s->dma.state == MMN_DMA_ST_STALLED;

@@ -5,7 +5,8 @@
  *   guest-mem.c  guest RAM access (never anything but RAM), page-table ops
  *   cmdq.c       command queue: decoding and executing commands
  *   evtq.c       event queue
- *   dma.c        the DMA engine (master behind the SMMU), stall, livelock
+ *   dma.c        the DMA engine (master behind the SMMU), stall, livelock,
+ *                its notifier subscription
  *   context.c    contexts: binding an address space to the IOTLB
  *   checker.c    coherence checker
  *
@@ -76,6 +77,8 @@ void mmn_smmu_dma_abort(MmnSmmuState *s);
 void mmn_smmu_dma_kick(MmnSmmuState *s);
 bool mmn_smmu_dma_stalled(MmnSmmuState *s);
 void mmn_smmu_dma_reset(MmnSmmuState *s);
+MmnNotifier *mmn_smmu_dma_subscribe(MmnSmmuCtx *ctx);
+void mmn_smmu_dma_unsubscribe(MmnSmmuCtx *ctx);
 
 /* checker.c */
 void mmn_smmu_check(MmnSmmuState *s, int ctx, MmnCheckReport *r);
