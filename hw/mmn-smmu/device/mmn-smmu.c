@@ -452,9 +452,9 @@ static void mmn_smmu_exit(PCIDevice *pdev)
     msi_uninit(pdev);
 }
 
-static void mmn_smmu_reset(DeviceState *dev)
+static void mmn_smmu_reset_hold(Object *obj, ResetType type)
 {
-    MmnSmmuState *s = MMN_SMMU(dev);
+    MmnSmmuState *s = MMN_SMMU(obj);
 
     trace_mmn_smmu_reset();
     mmn_smmu_dma_reset(s);
@@ -664,6 +664,7 @@ static const Property mmn_smmu_properties[] = {
 static void mmn_smmu_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
 
     k->realize = mmn_smmu_realize;
@@ -676,26 +677,23 @@ static void mmn_smmu_class_init(ObjectClass *klass, void *data)
     k->subsystem_id = MMN_SMMU_PCI_DEVICE_ID;
     dc->desc = "mmn-smmu: SMMU without BTM, kept coherent by mmu_notifier";
     dc->vmsd = &vmstate_mmn_smmu;
-    device_class_set_legacy_reset(dc, mmn_smmu_reset);
+    rc->phases.hold = mmn_smmu_reset_hold;
     device_class_set_props(dc, mmn_smmu_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
-static const TypeInfo mmn_smmu_info = {
-    .name = TYPE_MMN_SMMU,
-    .parent = TYPE_PCI_DEVICE,
-    .instance_size = sizeof(MmnSmmuState),
-    .instance_init = mmn_smmu_instance_init,
-    .class_init = mmn_smmu_class_init,
-    .interfaces = (InterfaceInfo[]) {
-        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
-        { },
+static const TypeInfo mmn_smmu_types[] = {
+    {
+        .name = TYPE_MMN_SMMU,
+        .parent = TYPE_PCI_DEVICE,
+        .instance_size = sizeof(MmnSmmuState),
+        .instance_init = mmn_smmu_instance_init,
+        .class_init = mmn_smmu_class_init,
+        .interfaces = (InterfaceInfo[]) {
+            { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+            { },
+        },
     },
 };
 
-static void mmn_smmu_register_types(void)
-{
-    type_register_static(&mmn_smmu_info);
-}
-
-type_init(mmn_smmu_register_types)
+DEFINE_TYPES(mmn_smmu_types)
