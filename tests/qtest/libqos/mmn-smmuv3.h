@@ -76,7 +76,7 @@
 
 /* commands (4.1-4.7) */
 #define CMD_CFGI_CD         0x05
-#define CMD_CFGI_ALL        0x07
+#define CMD_CFGI_STE_RANGE  0x04    /* Range 31: Linux's CMD_CFGI_ALL */
 #define CMD_TLBI_NH_ALL     0x10
 #define CMD_TLBI_NH_ASID    0x11
 #define CMD_TLBI_NH_VA      0x12
