@@ -120,12 +120,12 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
  */
 /* A fault on the access at f->va: park (stall) or finish the descriptor. */
 static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
-                          bool from_cache)
+                          bool from_cache, uint64_t serial)
 {
     MmnSmmuDma *d = &s->dma;
     MmnSmmuCtx *ctx = &s->ctx[d->desc.ctx];
-    uint32_t count = mmn_livelock_fault(&s->livelock, d->desc.ctx,
-                                        ctx->ictx, f, write, from_cache,
+    uint32_t count = mmn_livelock_fault(&s->livelock, d->desc.ctx, serial,
+                                        f, write, from_cache,
                                         &mmn_smmu_pt_ops, s);
 
     d->faults++;
@@ -186,6 +186,7 @@ static void mmn_dma_run(MmnSmmuState *s)
         MmnTranslation tr;
         MmnFault f = { 0 };
         bool from_cache = false;
+        uint64_t serial;
         MmnXlateResult r;
         uint64_t pa, n, i;
 
@@ -194,13 +195,13 @@ static void mmn_dma_run(MmnSmmuState *s)
             return;
         }
         r = mmn_iotlb_translate(ctx->ictx, &ctx->walk, &mmn_smmu_pt_ops, s,
-                                &acc, &tr, &f, &from_cache);
+                                &acc, &tr, &f, &from_cache, &serial);
         switch (r) {
         case MMN_XLATE_OK:
             break;
         case MMN_XLATE_FAULT:
             f.va = va;
-            mmn_dma_fault(s, &f, write, from_cache);
+            mmn_dma_fault(s, &f, write, from_cache, serial);
             return;
         case MMN_XLATE_BLOCKED:
             mmn_dma_park(s, MMN_DMA_ST_BLOCKED, NULL, false);
@@ -223,7 +224,7 @@ static void mmn_dma_run(MmnSmmuState *s)
             qemu_log_mask(LOG_GUEST_ERROR,
                           "mmn-smmu: DMA to VA 0x%" PRIx64 " -> PA 0x%"
                           PRIx64 " is not RAM\n", va, pa);
-            mmn_dma_fault(s, &f, write, false);
+            mmn_dma_fault(s, &f, write, false, serial);
             return;
         }
         /*

@@ -628,17 +628,21 @@ static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
 MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
                                    const MmnPtOps *ops, void *opaque,
                                    const MmnAccess *acc, MmnTranslation *tr,
-                                   MmnFault *fault, bool *from_cache)
+                                   MmnFault *fault, bool *from_cache,
+                                   uint64_t *serial)
 {
     /* the cache holds untagged VAs (TBI), as the walk reports them */
     uint64_t va = mmn_walk_input_va(cfg, acc->va);
     uint64_t page = va & ~(MMN_PAGE_SIZE - 1);
     bool hd = cfg->ha && cfg->hd;
     unsigned attempt;
+    uint64_t unused;
 
     *from_cache = false;
+    serial = serial ? serial : &unused;
+    *serial = 0;
     for (attempt = 0; attempt <= MMN_IOTLB_MAX_FILL_RETRIES; attempt++) {
-        MmnIotlbEntry *e;
+        MmnIotlbEntry *e, *ins;
         MmnXlateResult res;
         MmnTranslation w;
         MmnFaultKind k;
@@ -650,6 +654,7 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
             return MMN_XLATE_RELEASED;
         }
         e = mmn_iotlb_find(c, va);
+        *serial = e ? e->serial : 0;
         if (e && mmn_iotlb_xlate_hit(c, e, hd, va, acc, tr, fault, &res)) {
             *from_cache = true;
             return res;
@@ -682,7 +687,10 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
             MMN_IOTLB_STAT_INC(c, blocked);
             return MMN_XLATE_BLOCKED;
         }
-        mmn_iotlb_insert(c, &w, k == MMN_FAULT_NONE);
+        ins = mmn_iotlb_insert(c, &w, k == MMN_FAULT_NONE);
+        if (ins) {
+            *serial = ins->serial;      /* it replaced @e */
+        }
         *tr = w;
         return k == MMN_FAULT_NONE ? MMN_XLATE_OK : MMN_XLATE_FAULT;
     }

@@ -22,12 +22,11 @@ static uint64_t desc_value(const MmnPtOps *ops, void *opaque,
     return v;
 }
 
-uint32_t mmn_livelock_fault(MmnLivelock *l, uint32_t ctx, MmnIotlbCtx *ictx,
+uint32_t mmn_livelock_fault(MmnLivelock *l, uint32_t ctx, uint64_t serial,
                             const MmnFault *f, bool write, bool from_cache,
                             const MmnPtOps *ops, void *opaque)
 {
     uint64_t page = f->va & ~(MMN_LIVELOCK_PAGE - 1);
-    uint64_t serial = ictx ? mmn_iotlb_entry_serial(ictx, f->va) : 0;
     uint64_t val = desc_value(ops, opaque, f->desc_pa);
     bool repeat;
 

@@ -130,7 +130,8 @@ static MmnSmmuv3Xlate xlate_config_fault(MmnSmmuv3Txn *txn)
 /* The walk (or the cache) faulted: stall, terminate, or end a livelock. */
 static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
                                   const MmnSmmuv3Cfg *cfg, MmnIotlbCtx *ictx,
-                                  const MmnFault *f, bool from_cache)
+                                  uint64_t serial, const MmnFault *f,
+                                  bool from_cache)
 {
     bool can_stall = f->kind != MMN_FAULT_WALK_ABORT;
     MmnSmmuv3Evt evt = {
@@ -149,7 +150,7 @@ static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
     txn->fault_kind = f->kind;
     txn->fault_level = f->level;
     txn->from_cache = from_cache;
-    txn->repeat = mmn_livelock_fault(&txn->livelock, cfg->asid, ictx, f,
+    txn->repeat = mmn_livelock_fault(&txn->livelock, cfg->asid, serial, f,
                                      txn->write, from_cache, &mmn_ram_pt_ops,
                                      s->as);
     trace_mmn_smmuv3_fault(txn->sid, txn->ssid, txn->va, f->kind, f->level,
@@ -201,6 +202,7 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
     MmnFault f = { 0 };
     MmnSmmuv3Asid *a;
     bool from_cache = false;
+    uint64_t serial;
     uint64_t va;
 
     txn->asid = -1;
@@ -237,10 +239,10 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
         (!cfg.walk.tbi && txn->va >> 56)) {
         /* TTB0 walks disabled, or a TTB1 address (EPD1: never walked) */
         f.kind = MMN_FAULT_TRANSLATION;
-        return xlate_fault(s, txn, &cfg, NULL, &f, false);
+        return xlate_fault(s, txn, &cfg, NULL, 0, &f, false);
     }
     switch (mmn_iotlb_translate(a->ictx, &cfg.walk, &mmn_ram_pt_ops, s->as,
-                                &acc, &tr, &f, &from_cache)) {
+                                &acc, &tr, &f, &from_cache, &serial)) {
     case MMN_XLATE_OK:
         /*
          * The output address goes to the system as it is: if it is not
@@ -252,11 +254,11 @@ MmnSmmuv3Xlate mmn_smmuv3_translate(MmnSmmuv3State *s, MmnSmmuv3Txn *txn)
         va = mmn_walk_input_va(&cfg.walk, txn->va);
         return xlate_ok(txn, tr.pa + (va - tr.va), tr.va + tr.size - va);
     case MMN_XLATE_FAULT:
-        return xlate_fault(s, txn, &cfg, a->ictx, &f, from_cache);
+        return xlate_fault(s, txn, &cfg, a->ictx, serial, &f, from_cache);
     default:
         /* BLOCKED/RELEASED need a notifier subscription: never here. */
         f.kind = MMN_FAULT_WALK_ABORT;
-        return xlate_fault(s, txn, &cfg, NULL, &f, false);
+        return xlate_fault(s, txn, &cfg, NULL, 0, &f, false);
     }
 }
 

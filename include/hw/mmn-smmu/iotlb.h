@@ -242,11 +242,16 @@ typedef enum MmnXlateResult {
  * an invalidation reached the context during the walk, walk again (at
  * most MMN_IOTLB_MAX_FILL_RETRIES times, then BLOCKED); else cache the
  * leaf (a permission-faulting one too) and return it.
+ *
+ * @serial (may be NULL) receives the serial of the entry covering the VA
+ * when translate returns (the hit, the new fill, or the entry a fault left
+ * in place; what mmn_iotlb_entry_serial() would find), 0 if none.
  */
 MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
                                    const MmnPtOps *ops, void *opaque,
                                    const MmnAccess *acc, MmnTranslation *tr,
-                                   MmnFault *fault, bool *from_cache);
+                                   MmnFault *fault, bool *from_cache,
+                                   uint64_t *serial);
 const char *mmn_xlate_result_name(MmnXlateResult r);
 
 #endif /* HW_MMN_SMMU_IOTLB_H */

@@ -43,11 +43,12 @@ typedef struct MmnLivelock {
 } MmnLivelock;
 
 /*
- * A fault @f of an access (@write) on context @ctx (IOTLB context @ictx,
- * tables read through @ops/@opaque to compare descriptor values; NULL
- * @ictx: nothing cached): returns the repeat count, 1 for a new suspect.
+ * A fault @f of an access (@write) on context @ctx (@serial: the IOTLB
+ * entry covering the VA, as mmn_iotlb_translate() reported it, 0 for
+ * none; tables read through @ops/@opaque to compare descriptor values):
+ * returns the repeat count, 1 for a new suspect.
  */
-uint32_t mmn_livelock_fault(MmnLivelock *l, uint32_t ctx, MmnIotlbCtx *ictx,
+uint32_t mmn_livelock_fault(MmnLivelock *l, uint32_t ctx, uint64_t serial,
                             const MmnFault *f, bool write, bool from_cache,
                             const MmnPtOps *ops, void *opaque);
 

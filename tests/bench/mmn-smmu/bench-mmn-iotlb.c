@@ -198,7 +198,7 @@ static MmnXlateResult xlate(Env *e, uint64_t va)
     MmnXlateResult r;
 
     r = mmn_iotlb_translate(e->c, &e->cfg, &mmn_fake_mem_ops, &e->mem,
-                            &acc, &tr, &f, &fc);
+                            &acc, &tr, &f, &fc, NULL);
     sink += tr.pa;
     return r;
 }

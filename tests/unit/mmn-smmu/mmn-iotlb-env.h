@@ -30,6 +30,7 @@ typedef struct Env {
     MmnTranslation tr;
     MmnFault fault;
     bool from_cache;
+    uint64_t serial;
 } Env;
 
 static inline void env_init(Env *e, uint32_t capacity)
@@ -73,7 +74,8 @@ static inline MmnXlateResult xl(Env *e, uint64_t va, bool write)
     memset(&e->tr, 0, sizeof(e->tr));
     memset(&e->fault, 0, sizeof(e->fault));
     return mmn_iotlb_translate(e->c, &e->cfg, &mmn_fake_mem_ops, &e->mem,
-                               &acc, &e->tr, &e->fault, &e->from_cache);
+                               &acc, &e->tr, &e->fault, &e->from_cache,
+                               &e->serial);
 }
 
 static inline MmnIotlbStats stats(Env *e)

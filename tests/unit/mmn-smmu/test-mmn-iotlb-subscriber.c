@@ -539,7 +539,8 @@ static void test_two_contexts_one_mm(void)
     map(&e, VA0, PA0, 3, RW);
     g_assert_cmpint(xl(&e, VA0, false), ==, MMN_XLATE_OK);
     g_assert_cmpint(mmn_iotlb_translate(c2, &e.cfg, &mmn_fake_mem_ops,
-                                        &e.mem, &acc, &e.tr, &e.fault, &fc),
+                                        &e.mem, &acc, &e.tr, &e.fault, &fc,
+                                        NULL),
                     ==, MMN_XLATE_OK);
     g_assert_cmpuint(mmn_iotlb_count(e.t), ==, 2);
     mmn_notifier_arch_invalidate_secondary_tlbs(e.mm, VA0, VA0 + PG);
@@ -548,7 +549,7 @@ static void test_two_contexts_one_mm(void)
     mmn_iotlb_ctx_detach(e.c);
     g_assert_cmpuint(mmn_mm_nr_subscriptions(e.mm), ==, subs);
     mmn_iotlb_translate(c2, &e.cfg, &mmn_fake_mem_ops, &e.mem, &acc,
-                        &e.tr, &e.fault, &fc);
+                        &e.tr, &e.fault, &fc, NULL);
     mmn_notifier_arch_invalidate_secondary_tlbs(e.mm, VA0, VA0 + PG);
     g_assert_cmpuint(mmn_iotlb_ctx_count(c2), ==, 0);
     mmn_iotlb_ctx_get_stats(c2, &s);
@@ -751,12 +752,18 @@ static void test_stats_and_serial(void)
     xl(&e, VA0, false);
     s1 = mmn_iotlb_entry_serial(e.c, VA0);
     g_assert_cmpuint(s1, !=, 0);
-    xl(&e, VA0, true);
+    g_assert_cmpuint(e.serial, ==, s1);         /* the fill */
+    g_assert_cmpint(xl(&e, VA0, true), ==, MMN_XLATE_FAULT);
+    g_assert_true(e.from_cache);
+    g_assert_cmpuint(e.serial, ==, s1);         /* the hit */
     xl(&e, VA0, true);
     g_assert_cmpuint(mmn_iotlb_entry_serial(e.c, VA0), ==, s1);
     mmn_iotlb_inv_page(e.c, VA0);
-    xl(&e, VA0, true);
+    g_assert_cmpint(xl(&e, VA0, true), ==, MMN_XLATE_FAULT);
+    g_assert_false(e.from_cache);
     g_assert_cmpuint(mmn_iotlb_entry_serial(e.c, VA0), !=, s1);
+    /* a permission-faulting walk reports the entry it cached */
+    g_assert_cmpuint(e.serial, ==, mmn_iotlb_entry_serial(e.c, VA0));
 
     mmn_iotlb_get_stats(e.t, &g);
     g_assert_cmpuint(g.misses, ==, 2);
@@ -766,6 +773,9 @@ static void test_stats_and_serial(void)
     g_assert_cmpuint(g.inv_ops[MMN_IOTLB_INV_PAGE], ==, 1);
     g_assert_cmpuint(g.walks, ==, stats(&e).walks);
     g_assert_cmpstr(mmn_xlate_result_name(MMN_XLATE_BLOCKED), ==, "blocked");
+    /* a walk fault caches nothing: no entry */
+    g_assert_cmpint(xl(&e, VA0 + PG, false), ==, MMN_XLATE_FAULT);
+    g_assert_cmpuint(e.serial, ==, 0);
     env_destroy(&e);
 }
 

@@ -544,14 +544,14 @@ static void test_tbi_iotlb(void)
     t_map(&t, va, 3, 0x77777000ULL, AF);
     t.cfg.tbi = true;
     g_assert_cmpint(mmn_iotlb_translate(c, &t.cfg, &mmn_fake_mem_ops, &t.m,
-                                        &acc, &tr, &flt, &cached), ==,
+                                        &acc, &tr, &flt, &cached, NULL), ==,
                     MMN_XLATE_OK);
     g_assert_false(cached);
     g_assert_cmphex(tr.va, ==, va);
     g_assert_nonnull(mmn_iotlb_lookup(c, va, NULL));
     acc.va = va | (0xf0ULL << 56) | 0x10;
     g_assert_cmpint(mmn_iotlb_translate(c, &t.cfg, &mmn_fake_mem_ops, &t.m,
-                                        &acc, &tr, &flt, &cached), ==,
+                                        &acc, &tr, &flt, &cached, NULL), ==,
                     MMN_XLATE_OK);
     g_assert_true(cached);
     g_assert_cmpuint(mmn_iotlb_inv_page(c, va), ==, 1);
