@@ -148,6 +148,8 @@ if ! "$v3e" -l 2>/dev/null | grep '^/' > /dev/null; then
 fi
 # Its robustness (fixed seed; MMN_FUZZ_SEED / MMN_FUZZ_ITERS to explore).
 run_tap smmuv3-robustness 300 "$bld/tests/qtest/mmn-smmuv3-robustness-test" --tap -k
+# Against QEMU's own SMMUv3 (virt,iommu=smmuv3): the same stage-1 cases.
+run_tap smmuv3-diff 120 "$bld/tests/qtest/mmn-smmuv3-diff-test" --tap -k
 
 # mmn-smmuv3 with broadcast TLB maintenance: guest CPU TLBIs (bare metal).
 run_tap btm 120 "$repo/scripts/mmn-smmu/btm-test.sh"

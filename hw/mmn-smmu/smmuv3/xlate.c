@@ -140,8 +140,9 @@ static MmnSmmuv3Xlate xlate_fault(MmnSmmuv3State *s, MmnSmmuv3Txn *txn,
         .ssv = txn->ssv,
         .ssid = txn->ssid,
         .write = txn->write,
-        .class = f->kind == MMN_FAULT_PERMISSION ? EVT_CLASS_IN :
-                 EVT_CLASS_TT,
+        /* stage 1: IN, but TT for an abort on a descriptor (7.3.12) */
+        .class = f->kind == MMN_FAULT_WALK_ABORT ? EVT_CLASS_TT :
+                 EVT_CLASS_IN,
         .addr = txn->va,
         .addr2 = f->desc_pa,
     };
