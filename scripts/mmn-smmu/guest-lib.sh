@@ -106,15 +106,34 @@ mmn_guest_boot() {
 
 # mmn_guest_qemu [PATH]: print the qemu-system-aarch64 to boot with: PATH,
 # else $MMN_QEMU, else ours, built with build.sh (its output to stderr).
+# Our build is copied first (under build.sh's lock), so that a rebuild by
+# someone else sharing the build folder cannot swap the binary in the
+# middle of a run (exec would fail with status 126 while ld writes it).
 mmn_guest_qemu() {
-    local q=${1:-${MMN_QEMU:-}}
+    local q=${1:-${MMN_QEMU:-}} b=${MMN_BUILD:-$repo/build} snap lockfd
     if [ -z "$q" ]; then
         "$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 >&2 || return 1
-        q=${MMN_BUILD:-$repo/build}/qemu-build/qemu-system-aarch64
+        q=$b/qemu-build/qemu-system-aarch64
     fi
     if [ ! -x "$q" ]; then
         echo "mmn-smmu: no qemu-system-aarch64 at $q" >&2
         return 1
+    fi
+    if [ "$(cd "$(dirname "$q")" && pwd)" = "$(cd "$b/qemu-build" 2>/dev/null && pwd)" ]; then
+        mkdir -p "$b/guest/qemu"
+        exec {lockfd}>"$b/.lock"
+        flock "$lockfd"
+        snap="$b/guest/qemu/qemu-system-aarch64.$(stat -c %Y-%s "$q")"
+        if [ ! -x "$snap" ]; then
+            cp "$q" "$snap.tmp.$$"
+            mv "$snap.tmp.$$" "$snap"
+            # Keep this one and the one before (a run that started earlier
+            # may still boot it).
+            find "$b/guest/qemu" -name 'qemu-system-aarch64.*' -printf '%T@ %p\n' |
+                sort -rn | sed -n '3,$p' | cut -d' ' -f2- | xargs -r rm -f
+        fi
+        exec {lockfd}>&-
+        q=$snap
     fi
     echo "$q"
 }

@@ -25,7 +25,8 @@
 #   check_version() for every symbol the module imports; check_version()
 #   looks the symbol up in the module's __versions table and compares the
 #   CRC recorded there with the CRC the running kernel exports for it
-#   (fsa.crc, from the kernel's __kcrctab): equal, the symbol resolves;
+#   (fsa.crc, which find_exported_symbol_in_section() takes from the
+#   kernel's own __kcrctab / __kcrctab_gpl): equal, the symbol resolves;
 #   different, "disagrees about version of symbol", and the load fails
 #   with -EINVAL; absent, "no symbol version for", and it fails too.
 #   check_modstruct_version() does the same for module_layout, whose
@@ -47,7 +48,13 @@
 #   differs that matters to a symbol the module uses (a missing Debian
 #   patch that changes a structure, a config that olddefconfig changed),
 #   the kernel itself refuses the module with "disagrees about version":
-#   a mismatch cannot load silently.  We never force a load (insmod -f,
+#   a mismatch cannot load silently.  What CRCs do not cover: code the
+#   module inlines from headers (static inline functions, macros) and
+#   types that no imported declaration reaches.  For those the tree is the
+#   exact source: with Debian's patches the build's own; from the orig
+#   tarball alone, upstream's, and a Debian patch to such a header would
+#   go unnoticed, which is why the output names that case ("orig tarball:
+#   Debian's patches are not on the mirror").  We never force a load (insmod -f,
 #   TAINT_FORCED_MODULE, taint flag F) and never strip __versions (with no
 #   __versions check_version() calls try_to_force_load()).
 #
