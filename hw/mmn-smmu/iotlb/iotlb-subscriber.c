@@ -380,10 +380,9 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
                                      uint64_t pte)
 {
     MmnIotlbEntry *e = mmn_iotlb_find(c, addr);
-    uint8_t old, perm = 0;
+    uint8_t old, perm;
     bool w = !(pte & MMN_PTE_AP_RDONLY);
     bool user = pte & MMN_PTE_AP_USER;
-    bool dbm = pte & MMN_PTE_DBM;
     uint64_t oa = mmn_walk_desc_oa(&c->walk, pte);
     unsigned oa_bits = MIN(MAX(c->walk.oa_bits, MMN_OA_BITS_MIN),
                            mmn_walk_max_oa_bits(&c->walk));
@@ -411,13 +410,12 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
         mmn_iotlb_remove(e, MMN_IOTLB_INV_CHANGE_PTE);
         return;
     }
-    perm |= w ? MMN_PERM_W : 0;
-    perm |= user ? MMN_PERM_USER : 0;
-    perm |= dbm ? MMN_PERM_DBM : 0;     /* with HD a write walks again */
-    perm |= (pte & MMN_PTE_UXN) ? MMN_PERM_UXN : 0;
-    if ((pte & MMN_PTE_PXN) || (user && (w || dbm))) {
-        perm |= MMN_PERM_PXN;
-    }
+    /*
+     * The walker's permissions of @pte; the table levels above are not
+     * known here (0), and DBM counts as writable for PXN whatever HD (the
+     * stricter choice; with HD a write through DBM walks again).
+     */
+    perm = mmn_walk_leaf_perm(pte, 0, true);
     e->tr.pa = oa;
     e->tr.perm = perm;
     e->tr.af = true;

@@ -237,7 +237,7 @@ static unsigned cont_shift(const MmnWalkFmt *f, int level)
 }
 
 /* Effective permissions of leaf @desc under the folded table bits. */
-static uint8_t leaf_perm(uint64_t desc, uint64_t tattrs, bool hd)
+uint8_t mmn_walk_leaf_perm(uint64_t desc, uint64_t tattrs, bool hd)
 {
     bool ro_table = tattrs & MMN_PTE_AP_TABLE_RDONLY;
     bool w = !(desc & MMN_PTE_AP_RDONLY) && !ro_table;
@@ -367,7 +367,7 @@ MmnFaultKind mmn_walk(const MmnWalkConfig *cfg, const MmnPtOps *ops,
             return walk_fault(fault, MMN_FAULT_ACCESS_FLAG, level, va,
                               desc_pa);
         }
-        perm = leaf_perm(desc, tattrs, hd);
+        perm = mmn_walk_leaf_perm(desc, tattrs, hd);
         allowed = perm_allows(perm, acc, (perm & MMN_PERM_W) ||
                               (hd && (perm & MMN_PERM_DBM)));
 
@@ -393,7 +393,7 @@ MmnFaultKind mmn_walk(const MmnWalkConfig *cfg, const MmnPtOps *ops,
                 continue;
             }
             desc = newd;
-            perm = leaf_perm(desc, tattrs, hd);
+            perm = mmn_walk_leaf_perm(desc, tattrs, hd);
         }
 
         tr->va = va & ~(size - 1);

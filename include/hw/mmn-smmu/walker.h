@@ -272,6 +272,14 @@ uint64_t mmn_walk_input_va(const MmnWalkConfig *cfg, uint64_t va);
 uint64_t mmn_walk_desc_oa(const MmnWalkConfig *cfg, uint64_t desc);
 
 /*
+ * The MMN_PERM_* of leaf descriptor @desc under the table attributes
+ * @tattrs accumulated by the walk above it (APTable, UXNTable, PXNTable
+ * bits in their descriptor positions; 0 for none), with hardware dirty
+ * state @hd: what mmn_walk() caches for the leaf.
+ */
+uint8_t mmn_walk_leaf_perm(uint64_t desc, uint64_t tattrs, bool hd);
+
+/*
  * Is @size the size of a leaf at @level for some granule (4K: 4 KiB,
  * 2 MiB, 1 GiB, 512 GiB at levels 3..0; 16K: 16 KiB, 32 MiB, 64 GiB at
  * 3..1; 64K: 64 KiB, 512 MiB, 4 TiB at 3..1)?

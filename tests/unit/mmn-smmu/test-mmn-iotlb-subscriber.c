@@ -429,6 +429,35 @@ static void test_migrate_own_owner_ignored(void)
 }
 
 /*
+ * An entry change_pte updated in place has the permissions a walk of the
+ * new PTE gives (mmn_walk_leaf_perm(), one function for both).
+ */
+static void test_change_pte_perm_as_walk(void)
+{
+    Env e;
+    uint64_t attrs = RW | MMN_PTE_AP_USER | MMN_PTE_UXN | MMN_PTE_PXN;
+    uint64_t newpte = 0x90000000ULL | MMN_PTE_VALID | MMN_PTE_TABLE | attrs;
+    uint8_t replaced;
+
+    env_init(&e, 64);
+    map(&e, VA0, PA0, 3, attrs);
+    g_assert_cmpint(xl(&e, VA0, true), ==, MMN_XLATE_OK);
+    mmn_notifier_change_pte(e.mm, VA0, newpte);
+    g_assert_cmpuint(stats(&e).change_pte_replaced, ==, 1);
+    g_assert_cmpint(xl(&e, VA0, true), ==, MMN_XLATE_OK);
+    g_assert_true(e.from_cache);
+    g_assert_cmphex(e.tr.pa, ==, 0x90000000ULL);
+    replaced = e.tr.perm;
+    /* the walk of the same PTE */
+    map(&e, VA0, 0x90000000ULL, 3, attrs);
+    mmn_iotlb_inv_page(e.c, VA0);
+    g_assert_cmpint(xl(&e, VA0, true), ==, MMN_XLATE_OK);
+    g_assert_false(e.from_cache);
+    g_assert_cmphex(e.tr.perm, ==, replaced);
+    env_destroy(&e);
+}
+
+/*
  * change_pte (set_pte_at_notify, e.g. KSM): the entry is updated in place
  * when the new PTE grants no more than it had (KVM's rule: the levels
  * above are not in the PTE), else dropped; never created.
@@ -791,6 +820,8 @@ int main(int argc, char **argv)
     g_test_add_func("/mmn-iotlb/rules/dbm-with-hd-rewalks",
                     test_dbm_with_hd_rewalks);
     g_test_add_func("/mmn-iotlb/rules/lru-eviction", test_lru_eviction);
+    g_test_add_func("/mmn-iotlb/notifier/change-pte-perm-as-walk",
+                    test_change_pte_perm_as_walk);
     g_test_add_func("/mmn-iotlb/notifier/range-start-drops-and-blocks",
                     test_range_start_drops_and_blocks);
     g_test_add_func("/mmn-iotlb/notifier/nested-ranges", test_nested_ranges);
