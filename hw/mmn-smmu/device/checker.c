@@ -69,7 +69,7 @@ static bool mmn_check_entry(const MmnIotlbEntryInfo *e, void *opaque)
     cs->r->entries++;
     /* The comparison common to both front ends (iotlb-check.h). */
     k = mmn_translation_stale_kind(e->tr, &ctx->walk,
-                                   !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+                                   FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV),
                                    &mmn_smmu_pt_ops_peek, s);
     if (k) {
         mmn_check_stale(cs, e->ctx_id, e->tr->va, k);

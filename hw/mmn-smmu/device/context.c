@@ -29,11 +29,11 @@ MmnSmmuCtx *mmn_smmu_ctx_get(MmnSmmuState *s, unsigned idx)
  */
 static int mmn_smmu_ctx_config(uint64_t ttb, uint64_t cfg, MmnWalkConfig *w)
 {
-    unsigned va_bits = cfg & 0xff;
-    unsigned oa_bits = (cfg >> 8) & 0xff;
-    unsigned httu = (cfg >> 16) & 3;
-    unsigned granule = MMN_CTX_CFG_GRANULE_OF(cfg);
-    bool ds = cfg & MMN_CTX_CFG_DS;
+    unsigned va_bits = FIELD_EX64(cfg, CTX_CFG, VA_BITS);
+    unsigned oa_bits = FIELD_EX64(cfg, CTX_CFG, OA_BITS);
+    unsigned httu = FIELD_EX64(cfg, CTX_CFG, HTTU);
+    unsigned granule = FIELD_EX64(cfg, CTX_CFG, GRANULE);
+    bool ds = FIELD_EX64(cfg, CTX_CFG, DS);
     uint64_t align;
 
     if (cfg & MMN_CTX_CFG_RESERVED) {
@@ -45,7 +45,7 @@ static int mmn_smmu_ctx_config(uint64_t ttb, uint64_t cfg, MmnWalkConfig *w)
         .oa_bits = oa_bits,
         .granule = granule,
         .ds = ds,
-        .tbi = cfg & MMN_CTX_CFG_TBI,
+        .tbi = FIELD_EX64(cfg, CTX_CFG, TBI),
         .ha = httu >= MMN_CTX_HTTU_HA,
         .hd = httu >= MMN_CTX_HTTU_HAHD,
     };
@@ -92,7 +92,7 @@ int mmn_smmu_ctx_bind(MmnSmmuState *s, unsigned idx, uint64_t ttb,
     ctx->walk = walk;
     ctx->mm = mmn_mm_new();
     mmn_mm_set_legacy_invalidate_range(ctx->mm,
-                                       cfg & MMN_CTX_CFG_LEGACY_INV);
+                                       FIELD_EX64(cfg, CTX_CFG, LEGACY_INV));
     ctx->ictx = mmn_iotlb_ctx_new(s->iotlb, idx);
     mmn_iotlb_ctx_set_owner(ctx->ictx, (void *)(uintptr_t)owner);
     ctx->dev = s;

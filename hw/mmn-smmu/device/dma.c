@@ -29,16 +29,14 @@
 static uint32_t mmn_dma_status_word(uint8_t state, const MmnFault *f,
                                     bool from_cache)
 {
-    uint32_t st = state;
+    uint32_t st = FIELD_DP32(0, DMA_STATUS, STATE, state);
 
     if (f) {
+        st = FIELD_DP32(st, DMA_STATUS, KIND, f->kind);
         /* level -1 (4K with DS) is 0xff: an s8 */
-        st |= (uint32_t)f->kind << 8 | (uint32_t)(uint8_t)f->level << 16;
+        st = FIELD_DP32(st, DMA_STATUS, LEVEL, (uint8_t)f->level);
     }
-    if (from_cache) {
-        st |= MMN_DMA_STATUS_FROM_CACHE;
-    }
-    return st;
+    return FIELD_DP32(st, DMA_STATUS, FROM_CACHE, from_cache);
 }
 
 /* Write status, done, fault_va and faults back into the descriptor. */
@@ -104,7 +102,7 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
     };
 
     e.flags = (write ? MMN_EVT_F_WRITE : 0) |
-              ((ctx->cfg & MMN_CTX_CFG_UNPRIV) ? MMN_EVT_F_UNPRIV : 0) |
+              (FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV) ? MMN_EVT_F_UNPRIV : 0) |
               (from_cache ? MMN_EVT_F_FROM_CACHE : 0) |
               (stalled ? MMN_EVT_F_STALLED : 0) |
               (stale ? MMN_EVT_F_STALE : 0);
@@ -135,7 +133,7 @@ static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                              from_cache, count);
     if (count >= s->livelock_threshold) {
         bool stale = mmn_livelock_stale(ctx->ictx, &ctx->walk,
-                                        !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+                                        FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV),
                                         f->va, &mmn_smmu_pt_ops_peek, s);
 
         s->stat_livelocks++;
@@ -156,7 +154,7 @@ static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                        stale ? MMN_DMA_STATUS_STALE : 0);
         return;
     }
-    if (ctx->cfg & MMN_CTX_CFG_STALL) {
+    if (FIELD_EX64(ctx->cfg, CTX_CFG, STALL)) {
         mmn_dma_event(s, MMN_EVT_FAULT, f, write, from_cache, true, false,
                       count);
         mmn_dma_park(s, MMN_DMA_ST_STALLED, f, from_cache);
@@ -181,7 +179,7 @@ static void mmn_dma_run(MmnSmmuState *s)
         MmnAccess acc = {
             .va = va,
             .write = write,
-            .unpriv = !!(ctx->cfg & MMN_CTX_CFG_UNPRIV),
+            .unpriv = FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV),
         };
         MmnTranslation tr;
         MmnFault f = { 0 };

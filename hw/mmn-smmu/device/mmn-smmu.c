@@ -85,12 +85,18 @@ static uint32_t queue_base_lo(MmnSmmuQueue *q)
     return (uint32_t)q->base | q->log2size;
 }
 
+/*
+ * A write of *_BASE_LO (@hi false) or *_BASE_HI.  CMDQ_BASE_LO and
+ * EVTQ_BASE_LO have the same LOG2SIZE field; @addr_mask is the ADDR field.
+ */
 static void queue_set_base(MmnSmmuState *s, MmnSmmuQueue *q, bool hi,
-                           uint32_t val, unsigned align_bits,
+                           uint32_t val, uint32_t addr_mask,
                            unsigned max_log2, const char *name)
 {
+    QEMU_BUILD_BUG_ON((uint32_t)R_CMDQ_BASE_LO_LOG2SIZE_MASK !=
+                      (uint32_t)R_EVTQ_BASE_LO_LOG2SIZE_MASK);
     if (!hi) {
-        uint32_t log2 = val & 0x1f;
+        uint32_t log2 = FIELD_EX32(val, CMDQ_BASE_LO, LOG2SIZE);
 
         if (log2 == 0 || log2 > max_log2) {
             qemu_log_mask(LOG_GUEST_ERROR,
@@ -106,8 +112,7 @@ static void queue_set_base(MmnSmmuState *s, MmnSmmuQueue *q, bool hi,
          */
         q->prod &= (2u << log2) - 1;
         q->cons &= (2u << log2) - 1;
-        q->base = deposit64(q->base, 0, 32,
-                            val & ~((1u << align_bits) - 1));
+        q->base = deposit64(q->base, 0, 32, val & addr_mask);
     } else {
         q->base = deposit64(q->base, 32, 32, val);
     }
@@ -245,7 +250,11 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         mmn_smmu_irq_update(s, false);
         break;
     case A_IRQ_ENABLE:
-        s->irq_enable = val & 0x1f;
+        s->irq_enable = val & (R_IRQ_STATUS_SYNC_MASK |
+                               R_IRQ_STATUS_EVTQ_MASK |
+                               R_IRQ_STATUS_CMDQ_ERR_MASK |
+                               R_IRQ_STATUS_DMA_DONE_MASK |
+                               R_IRQ_STATUS_EVTQ_OVERFLOW_MASK);
         mmn_smmu_irq_update(s, true);
         break;
     case A_CMDQ_BASE_LO:
@@ -255,8 +264,8 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
                           "mmn-smmu: CMDQ base written while enabled\n");
             break;
         }
-        queue_set_base(s, &s->cmdq, addr == A_CMDQ_BASE_HI, val, 6,
-                       MMN_CMDQ_MAX_LOG2, "CMDQ");
+        queue_set_base(s, &s->cmdq, addr == A_CMDQ_BASE_HI, val,
+                       R_CMDQ_BASE_LO_ADDR_MASK, MMN_CMDQ_MAX_LOG2, "CMDQ");
         break;
     case A_CMDQ_PROD:
         s->cmdq.prod = val & ((2u << s->cmdq.log2size) - 1);
@@ -277,8 +286,8 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
                           "mmn-smmu: EVTQ base written while enabled\n");
             break;
         }
-        queue_set_base(s, &s->evtq, addr == A_EVTQ_BASE_HI, val, 5,
-                       MMN_EVTQ_MAX_LOG2, "EVTQ");
+        queue_set_base(s, &s->evtq, addr == A_EVTQ_BASE_HI, val,
+                       R_EVTQ_BASE_LO_ADDR_MASK, MMN_EVTQ_MAX_LOG2, "EVTQ");
         break;
     case A_EVTQ_CONS:
         s->evtq.cons = val & ((2u << s->evtq.log2size) - 1);

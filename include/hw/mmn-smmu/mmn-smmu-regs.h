@@ -132,6 +132,16 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CMD_CTX_ALL         0xffff
 
 /* CTX_BIND configuration word (a1) */
+/* The CTX_BIND configuration word (a1), read with FIELD_EX64 */
+    FIELD(CTX_CFG, VA_BITS,    0, 8)
+    FIELD(CTX_CFG, OA_BITS,    8, 8)
+    FIELD(CTX_CFG, HTTU,      16, 2)
+    FIELD(CTX_CFG, UNPRIV,    18, 1)
+    FIELD(CTX_CFG, STALL,     19, 1)
+    FIELD(CTX_CFG, LEGACY_INV, 20, 1)
+    FIELD(CTX_CFG, GRANULE,   21, 2)        /* TG0 */
+    FIELD(CTX_CFG, DS,        23, 1)
+    FIELD(CTX_CFG, TBI,       24, 1)
 #define MMN_CTX_CFG_VA_BITS(x)  ((uint64_t)(x) & 0xff)
 #define MMN_CTX_CFG_OA_BITS(x)  (((uint64_t)(x) & 0xff) << 8)
 #define MMN_CTX_CFG_HTTU(x)     (((uint64_t)(x) & 0x3) << 16)
@@ -142,7 +152,7 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CTX_CFG_STALL       (1ULL << 19)
 #define MMN_CTX_CFG_LEGACY_INV  (1ULL << 20)
 #define MMN_CTX_CFG_GRANULE(x)  (((uint64_t)(x) & 0x3) << 21)  /* TG0 */
-#define MMN_CTX_CFG_GRANULE_OF(cfg) (((cfg) >> 21) & 0x3)
+#define MMN_CTX_CFG_GRANULE_OF(cfg) FIELD_EX64(cfg, CTX_CFG, GRANULE)
 #define MMN_CTX_GRANULE_4K      0
 #define MMN_CTX_GRANULE_64K     1
 #define MMN_CTX_GRANULE_16K     2
@@ -185,11 +195,17 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_DMA_ST_BAD_DESC     6
 #define MMN_DMA_ST_RELEASED     7
 #define MMN_DMA_ST_BLOCKED      8
-#define MMN_DMA_STATUS_STATE(s)     ((s) & 0xff)
-#define MMN_DMA_STATUS_KIND(s)      (((s) >> 8) & 0xff)
-#define MMN_DMA_STATUS_LEVEL(s)     (((s) >> 16) & 0xff)
-#define MMN_DMA_STATUS_FROM_CACHE   (1u << 24)
-#define MMN_DMA_STATUS_STALE        (1u << 25)  /* LIVELOCK, stale entry */
+/* The status word: DMA_STATUS and the descriptor's status */
+    FIELD(DMA_STATUS, STATE,      0, 8)
+    FIELD(DMA_STATUS, KIND,       8, 8)
+    FIELD(DMA_STATUS, LEVEL,     16, 8)     /* s8 */
+    FIELD(DMA_STATUS, FROM_CACHE, 24, 1)
+    FIELD(DMA_STATUS, STALE,     25, 1)     /* LIVELOCK, stale entry */
+#define MMN_DMA_STATUS_STATE(s)     FIELD_EX32(s, DMA_STATUS, STATE)
+#define MMN_DMA_STATUS_KIND(s)      FIELD_EX32(s, DMA_STATUS, KIND)
+#define MMN_DMA_STATUS_LEVEL(s)     FIELD_EX32(s, DMA_STATUS, LEVEL)
+#define MMN_DMA_STATUS_FROM_CACHE   R_DMA_STATUS_FROM_CACHE_MASK
+#define MMN_DMA_STATUS_STALE        R_DMA_STATUS_STALE_MASK
 
 /* Coherence check report: 256 bytes */
 #define MMN_CHECK_REPORT_SIZE   256
