@@ -589,7 +589,17 @@ static const VMStateDescription vmstate_mmn_smmu_ctx = {
     },
 };
 
-static const VMStateDescription vmstate_mmn_smmu_dma = {
+/*
+ * Version 1 of the device stream carried the descriptor as the bytes of
+ * the host-endian MmnDmaDesc (VMSTATE_BUFFER_UNSAFE): loaded as it was,
+ * never saved any more.
+ */
+static bool mmn_smmu_stream_v1(void *opaque, int version_id)
+{
+    return version_id < 2;
+}
+
+static const VMStateDescription vmstate_mmn_smmu_dma_v1 = {
     .name = "mmn-smmu-dma",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -597,6 +607,28 @@ static const VMStateDescription vmstate_mmn_smmu_dma = {
         VMSTATE_UINT8(state, MmnSmmuDma),
         VMSTATE_UINT64(desc_addr, MmnSmmuDma),
         VMSTATE_BUFFER_UNSAFE(desc, MmnSmmuDma, 1, sizeof(MmnDmaDesc)),
+        VMSTATE_UINT32(done, MmnSmmuDma),
+        VMSTATE_UINT32(faults, MmnSmmuDma),
+        VMSTATE_UINT64(fault_va, MmnSmmuDma),
+        VMSTATE_UINT32(status, MmnSmmuDma),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* The descriptor's fields the engine uses, each in the stream's order. */
+static const VMStateDescription vmstate_mmn_smmu_dma = {
+    .name = "mmn-smmu-dma",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(state, MmnSmmuDma),
+        VMSTATE_UINT64(desc_addr, MmnSmmuDma),
+        VMSTATE_UINT8(desc.op, MmnSmmuDma),
+        VMSTATE_UINT16(desc.ctx, MmnSmmuDma),
+        VMSTATE_UINT32(desc.len, MmnSmmuDma),
+        VMSTATE_UINT64(desc.va, MmnSmmuDma),
+        VMSTATE_UINT64(desc.buf, MmnSmmuDma),
+        VMSTATE_UINT32(desc.pattern, MmnSmmuDma),
         VMSTATE_UINT32(done, MmnSmmuDma),
         VMSTATE_UINT32(faults, MmnSmmuDma),
         VMSTATE_UINT64(fault_va, MmnSmmuDma),
@@ -637,7 +669,7 @@ static const VMStateDescription vmstate_mmn_smmu_dma_regs = {
 
 static const VMStateDescription vmstate_mmn_smmu = {
     .name = TYPE_MMN_SMMU,
-    .version_id = 1,
+    .version_id = 2,            /* 2: per-field DMA descriptor */
     .minimum_version_id = 1,
     .post_load = mmn_smmu_post_load,
     .fields = (const VMStateField[]) {
@@ -655,7 +687,9 @@ static const VMStateDescription vmstate_mmn_smmu = {
         VMSTATE_WITH_TMP(MmnSmmuState, MmnSmmuDmaRegsMig,
                          vmstate_mmn_smmu_dma_regs),
         VMSTATE_BOOL(irq_level, MmnSmmuState),
-        VMSTATE_STRUCT(dma, MmnSmmuState, 1, vmstate_mmn_smmu_dma,
+        VMSTATE_STRUCT_TEST(dma, MmnSmmuState, mmn_smmu_stream_v1, 1,
+                            vmstate_mmn_smmu_dma_v1, MmnSmmuDma),
+        VMSTATE_STRUCT(dma, MmnSmmuState, 2, vmstate_mmn_smmu_dma,
                        MmnSmmuDma),
         VMSTATE_STRUCT_ARRAY(ctx, MmnSmmuState, MMN_SMMU_MAX_CTX, 1,
                              vmstate_mmn_smmu_ctx, MmnSmmuCtx),
