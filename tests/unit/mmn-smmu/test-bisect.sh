@@ -7,6 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/mmn-smmu/lib/bisect.sh
 . "$here/../../../scripts/mmn-smmu/lib/bisect.sh"
+# shellcheck source=scripts/mmn-smmu/lib/changelog.sh
+. "$here/../../../scripts/mmn-smmu/lib/changelog.sh"
 
 n=0
 failed=0
@@ -50,7 +52,7 @@ dups() {
     printf '%s\n' "${CALLS[@]}" | sort | uniq -d | tr '\n' ' '
 }
 
-echo "1..19"
+echo "1..23"
 
 # 1. An exact answer: 19 versions (the 6.12 series' length), the outcome
 #    changes at version 13.
@@ -105,6 +107,56 @@ check "third outcome: the first differing version" "$MMN_BISECT_RESULT $MMN_BISE
 make_list 5 2 1=skip
 mmn_bisect 5 outcome
 check "tried list" "$(printf "%s" "$MMN_BISECT_TRIED" | tr '\t\n' ':,')" "0:LIVELOCK,4:DONE,2:DONE,1:(skip),"
+
+# 9. The changelog items the report shows for the first differing build:
+#    entries after the last good build up to the bad one, the backport's
+#    trixie parent (same upstream) not counted as newer, mm/arm64/iommu
+#    items only.
+cl=$(mktemp)
+cat > "$cl" <<'CHANGELOG'
+linux-signed-arm64 (6.12.74+2~bpo12+1) bookworm-backports; urgency=medium
+
+  * Sign kernel from linux 6.12.74-2~bpo12+1
+
+ -- Debian <kernel@example.org>  Mon, 02 Mar 2026 10:00:00 +0100
+
+linux (6.12.74-2~bpo12+1) bookworm-backports; urgency=medium
+
+  * Rebuild for bookworm-backports
+
+ -- Debian <kernel@example.org>  Mon, 02 Mar 2026 09:00:00 +0100
+
+linux (6.12.74-1) unstable; urgency=medium
+
+  * New upstream stable update:
+    - mm/hugetlb: fix copy_hugetlb_page_range() to use ->pt_share_count
+    - drm/amdgpu: add buf length check
+    - [arm64] cpufeature: Make PMUVer and PerfMon unsigned
+    - [arm64] drm/msm/dsi: fix bits_per_pclk
+    - [amd64] iommu/amd: Remove protection_domain.dev_cnt variable
+    - iommu/arm-smmu-v3: Fix a stale
+      invalidation range
+
+ -- Debian <kernel@example.org>  Sun, 01 Mar 2026 09:00:00 +0100
+
+linux (6.12.73-1) unstable; urgency=medium
+
+  * New upstream stable update:
+    - mm/memory: this one belongs to the last good build
+
+ -- Debian <kernel@example.org>  Sat, 28 Feb 2026 09:00:00 +0100
+CHANGELOG
+items=$(mmn_changelog_items "$cl" 6.12.73-1~bpo12+1 6.12.74-2~bpo12+1 | grep -- '- ' | sed 's/^ *- //' | tr '\n' '|')
+check "changelog: mm, arm64 core and iommu items of 6.12.74 only" "$items" \
+    "mm/hugetlb: fix copy_hugetlb_page_range() to use ->pt_share_count|[arm64] cpufeature: Make PMUVer and PerfMon unsigned|iommu/arm-smmu-v3: Fix a stale|"
+check "changelog: the entry heading is shown" \
+    "$(mmn_changelog_items "$cl" 6.12.73-1~bpo12+1 6.12.74-2~bpo12+1 | sed -n 1p)" \
+    "linux (6.12.74-1) unstable; urgency=medium"
+check "changelog: a continuation line stays with its item" \
+    "$(mmn_changelog_items "$cl" 6.12.73-1~bpo12+1 6.12.74-2~bpo12+1 | grep -c 'invalidation range')" 1
+check "changelog: nothing newer than the last good build when it is the bad one" \
+    "$(mmn_changelog_items "$cl" 6.12.74-2~bpo12+1 6.12.74-2~bpo12+1)" ""
+rm -f "$cl"
 
 echo "# bisect: $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
