@@ -60,9 +60,11 @@
 #
 # Functions
 #   mmn_ksrc_available         its exact source is in apt's deb-src lists
-#                              (else the refusal paragraph, status 1)
+#                              (else the refusal paragraph, status 3)
 #   mmn_ksrc_prepare           prepare the build in K_* (kernels.sh) into
-#                              the cache; sets K_KDIR, K_PREP, K_PREP_TEXT
+#                              the cache; sets K_KDIR, K_PREP, K_PREP_TEXT;
+#                              status 3 when the build is refused (no exact
+#                              source), 1 on other failures
 #   mmn_ksrc_symvers KDIR OUT OBJ...   write OUT, a Module.symvers with the
 #                              CRCs of every symbol the module objects OBJ
 #                              import (plus module_layout), building the
@@ -81,13 +83,20 @@ mmn_ksrc_make() {
         KERNELRELEASE="$krel" "$@"
 }
 
+# mmn_ksrc_refusal TEXT...: a refusal's paragraph, on stderr and, when
+# MMN_K_WHY names a file, in it too (kernels.sh remembers refusals).
+mmn_ksrc_refusal() {
+    mmn_k_say "$@"
+    [ -z "${MMN_K_WHY:-}" ] || { echo; echo "$*" | fmt -w 78; echo; } > "$MMN_K_WHY"
+}
+
 # mmn_ksrc_refuse SRC VERSION: the paragraph for a build without headers
 # and without its exact source.
 mmn_ksrc_refuse() {
     local src=$1 ver=$2 have
     have=$(apt-cache showsrc "$src" 2>/dev/null | sed -n 's/^Version: //p' |
            { grep -F "$K_SERIES." || true; } | sort -u -V | tr '\n' ' ' | sed 's/ $//')
-    mmn_k_say "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
+    mmn_ksrc_refusal "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
         "archive has no linux-headers-$K_KREL for it, and apt's deb-src lists" \
         "do not have its exact source, $src=$ver (they have${have:+ $src} ${have:-no $K_SERIES version})." \
         "A module must be built against the very source and configuration of" \
@@ -121,7 +130,7 @@ mmn_ksrc_fetch() {
     deb=$(sed -n '/^Files:/,/^[A-Z]/p' "$dsc" 2>/dev/null | awk '{print $3}' | grep -E '\.debian\.tar\.' | sed -n 1p || true)
     if [ -z "$orig" ] || [ ! -f "$dl/$orig" ]; then
         if grep -q "${orig:-orig\.tar}.* 404 " "$dl/${src}_$ver.log"; then
-            mmn_k_say "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
+            mmn_ksrc_refusal "mmn-smmu: cannot prepare $K_KREL ($K_PKG $K_VERSION): the" \
                 "archive has no linux-headers-$K_KREL, and its exact source" \
                 "$src=$ver, although listed by apt's deb-src lists, is gone" \
                 "from the mirror: 'apt-get source' got 404 Not Found for" \
@@ -130,7 +139,7 @@ mmn_ksrc_fetch() {
                 "refused; choose another (guest-repro.sh --list-kernels), or" \
                 "add a deb-src line that still carries $src $ver (e.g." \
                 "snapshot.debian.org) and run 'apt-get update'."
-            return 1
+            return 3
         fi
         grep -E '^(E|W):' "$dl/${src}_$ver.log" | grep -v unsandboxed | sed -n 1,3p >&2
         mmn_k_say "mmn-smmu: 'apt-get source --download-only $src=$ver' did not" \
@@ -202,7 +211,7 @@ mmn_ksrc_available() {
     local src=${K_SRC%%=*} ver=${K_SRC#*=}
     if ! apt-cache showsrc "$src" 2>/dev/null | grep -x "Version: $ver" >/dev/null; then
         mmn_ksrc_refuse "$src" "$ver"
-        return 1
+        return 3
     fi
 }
 
@@ -211,7 +220,7 @@ mmn_ksrc_available() {
 mmn_ksrc_prepare() {
     local src=${K_SRC%%=*} ver=${K_SRC#*=} tree log t0 diffs
     tree="$mmn_k_cache/ksrc/${K_KREL}_${ver//:/%3a}"
-    mmn_ksrc_available || return 1
+    mmn_ksrc_available || return
     K_KDIR=$tree
     K_PREP=exact-source
     if [ -f "$tree/.mmn/prepared" ]; then
@@ -221,7 +230,7 @@ mmn_ksrc_prepare() {
     t0=$(date +%s)
     echo "mmn-smmu: $K_KREL has no linux-headers in the archive; preparing it" \
          "from its exact source $src=$ver (once; a few minutes)" >&2
-    mmn_ksrc_fetch "$src" "$ver" "$tree" || return 1
+    mmn_ksrc_fetch "$src" "$ver" "$tree" || return
     mkdir -p "$tree/.mmn"
     echo "$K_KREL" > "$tree/.mmn/krel"
     cp "$K_CONFIG" "$tree/.config"

@@ -508,9 +508,19 @@ mmn_k_tree() {
     echo "$env"
 }
 
+# mmn_k_refused ENV STATUS: after a refusal (status 3) remember its
+# paragraph ($ENV.why, already shown) with the apt lists it was made with.
+mmn_k_refused() {
+    local env=$1 st=$2
+    if [ "$st" = 3 ] && [ -f "$env.why" ]; then
+        { echo "# lists $(mmn_k_lists_key)"; cat "$env.why"; } > "$env.refused"
+    fi
+    rm -f "$env.why"
+}
+
 # mmn_kernels_prepare ID: see the header.
 mmn_kernels_prepare() {
-    local id=$1 only=${2:-} pkg ver row env root lockfd
+    local id=$1 only=${2:-} pkg ver row env root lockfd st
     if [[ "$id" == tree:* ]]; then
         mmn_k_tree "${id#tree:}"
         return
@@ -528,6 +538,11 @@ mmn_kernels_prepare() {
             echo "$env"
             return 0
         fi
+    elif [ -f "$env.refused" ] && [ "$(sed -n 1p "$env.refused")" = "# lists $(mmn_k_lists_key)" ]; then
+        # Refused before with the same apt lists: the same paragraph, at
+        # once (a bisection skips such builds without asking apt again).
+        sed -n '2,$p' "$env.refused" >&2
+        return 1
     fi
     row=$(mmn_k_row_of "$pkg" "$ver")
     [ -n "$row" ] || { mmn_k_say "mmn-smmu: apt no longer lists $pkg:arm64=$ver."; return 1; }
@@ -548,7 +563,13 @@ mmn_kernels_prepare() {
         # source is not there either.
         # shellcheck source=scripts/mmn-smmu/lib/kernel-source.sh
         . "$(dirname "${BASH_SOURCE[0]}")/kernel-source.sh"
-        mmn_ksrc_available || { exec {lockfd}>&-; return 1; }
+        st=0
+        MMN_K_WHY="$env.why" mmn_ksrc_available || st=$?
+        if [ "$st" != 0 ]; then
+            mmn_k_refused "$env" "$st"
+            exec {lockfd}>&-
+            return 1
+        fi
     fi
     root=$(mmn_kernels_fetch_deb "$K_PKG" "$K_VERSION") || {
         exec {lockfd}>&-
@@ -575,7 +596,13 @@ mmn_kernels_prepare() {
     else
         # shellcheck source=scripts/mmn-smmu/lib/kernel-source.sh
         . "$(dirname "${BASH_SOURCE[0]}")/kernel-source.sh"
-        mmn_ksrc_prepare || { exec {lockfd}>&-; return 1; }
+        st=0
+        MMN_K_WHY="$env.why" mmn_ksrc_prepare || st=$?
+        if [ "$st" != 0 ]; then
+            mmn_k_refused "$env" "$st"
+            exec {lockfd}>&-
+            return 1
+        fi
     fi
     mmn_k_write_env "$env"
     exec {lockfd}>&-
@@ -627,7 +654,7 @@ mmn_kernels_prepare_all() {
 # it would be prepared: archive headers, exact source (its source version
 # is in the deb-src lists), or refused (neither).
 mmn_kernels_list() {
-    local series=${1:-} flav=${2:-} s base f krel pkg v src hdr way
+    local series=${1:-} flav=${2:-} s base f krel pkg v src hdr way r
     local -A srcvers=()
     printf '%-6s %-22s %-12s %-22s %s\n' series build flavour debian-version preparation
     while read -r s base f krel pkg v src hdr; do
@@ -642,6 +669,10 @@ mmn_kernels_list() {
             *" ${src#*=} "*) way="exact source $src + image config" ;;
             *) way="refused: no headers, no exact source $src in deb-src" ;;
             esac
+            r="$mmn_k_cache/kernels/${krel}_${v//:/%3a}.env.refused"
+            if [ -f "$r" ] && grep -q ' 404 ' "$r"; then
+                way="refused: no headers, exact source $src listed but gone from the mirror (404)"
+            fi
         fi
         printf '%-6s %-22s %-12s %-22s %s\n' "$s" "$base" "$f" "$v" "$way"
     done < <(mmn_k_rows "$series" "$flav")
