@@ -25,7 +25,7 @@ const char *const count_names[NR_COUNTS] = {
 };
 
 /* The routes and the profiles that leave them silent (StaleRoute). */
-const StaleRoute stale_ro_routes[NR_STALE_RO_ROUTES] = {
+const StaleRoute stale_ro_routes[] = {
     { "handle_pte_fault -> ptep_set_access_flags()",
       { [MK_LINUX_6_1] = true } },
     { "hugetlb_fault -> huge_ptep_set_access_flags()",
@@ -39,6 +39,7 @@ const StaleRoute stale_ro_routes[NR_STALE_RO_ROUTES] = {
     { "huge_pmd_set_accessed() -> touch_pmd() -> pmdp_set_access_flags()",
       { [MK_LINUX_6_1] = true, [MK_UPGRADE_NOTIFY] = true } },
 };
+QEMU_BUILD_BUG_ON(ARRAY_SIZE(stale_ro_routes) != NR_STALE_RO_ROUTES);
 
 /* Count @c; a dangerous or unexpected one is also reported. */
 void count(Seq *s, Count c, const char *fmt, ...)

@@ -129,7 +129,7 @@ static void seq_run(const void *opaque)
             bad += s->counts[c];
         }
     }
-    for (size_t r = 0; r < ARRAY_SIZE(stale_ro_routes); r++) {
+    for (size_t r = 0; r < NR_STALE_RO_ROUTES; r++) {
         g_string_append_printf(out, "%s route \"%s\"=%" PRIu64,
                                r ? "," : "; upgrades by",
                                stale_ro_routes[r].path, s->routes[r]);

@@ -76,7 +76,7 @@ typedef struct StaleRoute {
     bool silent[MK_NR_PROFILES];
 } StaleRoute;
 
-/* The routes of stale_ro_routes (mmn-smmu-sequence-reference.c). */
+/* The routes in stale_ro_routes (mmn-smmu-sequence-reference.c checks). */
 #define NR_STALE_RO_ROUTES  6
 
 typedef enum Kind { K_SMALL, K_HUGETLB, K_THP } Kind;
@@ -121,7 +121,7 @@ typedef struct Seq {
 
 extern const char *const op_names[NR_OPS];
 extern const char *const count_names[NR_COUNTS];
-extern const StaleRoute stale_ro_routes[NR_STALE_RO_ROUTES];
+extern const StaleRoute stale_ro_routes[];
 
 static inline unsigned rnd(Seq *s, unsigned n)
 {
