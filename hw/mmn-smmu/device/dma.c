@@ -183,7 +183,7 @@ static void mmn_dma_run(MmnSmmuState *s)
         };
         MmnTranslation tr;
         MmnFault f = { 0 };
-        bool from_cache = false;
+        bool from_cache = false, buf_ok = true;
         uint64_t serial;
         MmnXlateResult r;
         uint64_t pa, n, i;
@@ -227,17 +227,20 @@ static void mmn_dma_run(MmnSmmuState *s)
         }
         /*
          * The output range was checked just above, once; the bounce buffer
-         * goes through the checked helpers (a stalled descriptor resumes
-         * in a later MMIO handler).
+         * goes through the checked helpers: a parked descriptor resumes in
+         * a later MMIO handler, and the buffer may have left RAM since the
+         * doorbell (an IOMMU in front of the device unmapped it).
          */
         switch (d->desc.op) {
         case MMN_DMA_OP_READ:
             mmn_smmu_dma_data_read(s, pa, buf, n);
-            mmn_smmu_write(s, d->desc.buf + d->done, buf, n);
+            buf_ok = mmn_smmu_write(s, d->desc.buf + d->done, buf, n);
             break;
         case MMN_DMA_OP_WRITE:
-            mmn_smmu_read(s, d->desc.buf + d->done, buf, n);
-            mmn_smmu_dma_data_write(s, pa, buf, n);
+            buf_ok = mmn_smmu_read(s, d->desc.buf + d->done, buf, n);
+            if (buf_ok) {
+                mmn_smmu_dma_data_write(s, pa, buf, n);
+            }
             break;
         case MMN_DMA_OP_FILL:
             for (i = 0; i < n; i++) {
@@ -245,6 +248,13 @@ static void mmn_dma_run(MmnSmmuState *s)
             }
             mmn_smmu_dma_data_write(s, pa, buf, n);
             break;
+        }
+        if (!buf_ok) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: DMA bounce buffer 0x%"
+                          PRIx64 " is no longer RAM\n",
+                          d->desc.buf + d->done);
+            mmn_dma_finish(s, MMN_DMA_ST_BAD_DESC, NULL, false, 0);
+            return;
         }
         d->done += n;
     }
