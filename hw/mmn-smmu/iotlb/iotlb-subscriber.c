@@ -42,6 +42,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "iotlb-int.h"
+#include "trace.h"
 
 /* One per MmnMm, shared by every context bound to it (get/put). */
 typedef struct MmnIotlbMm {
@@ -122,6 +123,9 @@ static bool mmn_iotlb_interval_invalidate(MmnIntervalNotifier *isub,
                              MMN_IOTLB_INV_RELEASE :
                              MMN_IOTLB_INV_NOTIFIER_START;
 
+    trace_mmn_iotlb_interval_invalidate(c->id,
+                                        mmn_notify_event_name(range->event),
+                                        range->start, range->end, cur_seq);
     if (mmn_iotlb_own_migrate(c, range)) {
         return true;
     }
@@ -156,8 +160,12 @@ static int mmn_iotlb_range_start(MmnNotifier *mn,
                                  const MmnNotifierRange *range)
 {
     MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
+    bool own = mmn_iotlb_own_migrate(sub->ctx, range);
 
-    if (range->end > range->start && !mmn_iotlb_own_migrate(sub->ctx, range)) {
+    trace_mmn_iotlb_invalidate_range_start(sub->ctx->id,
+                                           mmn_notify_event_name(range->event),
+                                           range->start, range->end, own);
+    if (range->end > range->start && !own) {
         mmn_iotlb_block(sub->ctx, range->start, range->end - 1);
     }
     return 0;
@@ -167,8 +175,12 @@ static void mmn_iotlb_range_end(MmnNotifier *mn,
                                 const MmnNotifierRange *range)
 {
     MmnIotlbSub *sub = container_of(mn, MmnIotlbSub, range_mn);
+    bool own = mmn_iotlb_own_migrate(sub->ctx, range);
 
-    if (range->end > range->start && !mmn_iotlb_own_migrate(sub->ctx, range)) {
+    trace_mmn_iotlb_invalidate_range_end(sub->ctx->id,
+                                         mmn_notify_event_name(range->event),
+                                         range->start, range->end, own);
+    if (range->end > range->start && !own) {
         mmn_iotlb_unblock(sub->ctx, range->start, range->end - 1);
     }
 }
@@ -187,6 +199,7 @@ static void mmn_iotlb_release(MmnNotifier *mn, MmnMm *mm)
 {
     MmnIotlbSub *sub;
 
+    trace_mmn_iotlb_release(mm);
     FOREACH_SUB(sub, mn) {
         MmnIotlbCtx *c = sub->ctx;
 
@@ -206,6 +219,7 @@ static void mmn_iotlb_secondary_tlbs(MmnNotifier *mn, MmnMm *mm,
 {
     MmnIotlbSub *sub;
 
+    trace_mmn_iotlb_arch_invalidate_secondary_tlbs(mm, start, end);
     FOREACH_SUB(sub, mn) {
         mmn_iotlb_inv_secondary(sub->ctx, start, end);
     }
@@ -236,6 +250,7 @@ static int mmn_iotlb_clear_flush_young(MmnNotifier *mn, MmnMm *mm,
         }
         mmn_iotlb_drop(sub->ctx, start, end, MMN_IOTLB_INV_YOUNG_UNMAP);
     }
+    trace_mmn_iotlb_clear_flush_young(mm, start, end, young);
     return young;
 }
 
@@ -261,6 +276,7 @@ static int mmn_iotlb_clear_young(MmnNotifier *mn, MmnMm *mm,
             }
         }
     }
+    trace_mmn_iotlb_clear_young(mm, start, end, young);
     return young;
 }
 
@@ -269,15 +285,18 @@ static int mmn_iotlb_test_young(MmnNotifier *mn, MmnMm *mm,
                                 uint64_t address)
 {
     MmnIotlbSub *sub;
+    bool young = false;
 
     FOREACH_SUB(sub, mn) {
         MmnIotlbEntry *e = mmn_iotlb_find(sub->ctx, address);
 
         if (e && e->young) {
-            return 1;
+            young = true;
+            break;
         }
     }
-    return 0;
+    trace_mmn_iotlb_test_young(mm, address, young);
+    return young;
 }
 
 /*
@@ -358,11 +377,16 @@ static int mmn_iotlb_test_clear_young(MmnNotifier *mn, MmnMm *mm,
                                       uint64_t start, uint64_t end,
                                       bool clear, unsigned long *bitmap)
 {
+    int ret;
+
     if (end <= start) {
         return 0;
     }
-    return mmn_test_clear_young_paths(&mmn_iotlb_young_paths, mn, start, end,
-                                      clear, bitmap);
+    ret = mmn_test_clear_young_paths(&mmn_iotlb_young_paths, mn, start, end,
+                                     clear, bitmap);
+    trace_mmn_iotlb_test_clear_young(mm, start, end, clear, bitmap != NULL,
+                                     ret);
+    return ret;
 }
 
 /*
@@ -407,6 +431,9 @@ static void mmn_iotlb_ctx_change_pte(MmnIotlbCtx *c, uint64_t addr,
         (!(pte & MMN_PTE_UXN) && (old & MMN_PERM_UXN)) ||
         (!(pte & MMN_PTE_PXN) && (old & MMN_PERM_PXN)) ||
         mmn_iotlb_is_blocked(c, e->tr.va, e->tr.va + e->tr.size - 1)) {
+        trace_mmn_iotlb_invalidate(
+            c->id, mmn_iotlb_inv_cause_name(MMN_IOTLB_INV_CHANGE_PTE),
+            e->tr.va, e->tr.va + e->tr.size - 1, 1);
         mmn_iotlb_remove(e, MMN_IOTLB_INV_CHANGE_PTE);
         return;
     }
@@ -431,6 +458,7 @@ static void mmn_iotlb_change_pte(MmnNotifier *mn, MmnMm *mm,
 {
     MmnIotlbSub *sub;
 
+    trace_mmn_iotlb_change_pte(mm, address, pte);
     FOREACH_SUB(sub, mn) {
         mmn_iotlb_ctx_change_pte(sub->ctx, address, pte);
     }
@@ -499,6 +527,7 @@ int mmn_iotlb_ctx_attach(MmnIotlbCtx *c, MmnMm *mm,
     sub->unknown_open = mmn_mm_active_invalidate_ranges(mm) != 0;
     c->sub = sub;
     c->walk = *walk;
+    trace_mmn_iotlb_attach(c->id, mm, sub->unknown_open, 0);
     return 0;
 
 fail_range:
@@ -507,6 +536,7 @@ fail_interval:
     mmn_interval_notifier_remove(&sub->isub);
 fail:
     g_free(sub);
+    trace_mmn_iotlb_attach(c->id, mm, false, ret);
     return ret;
 }
 
@@ -515,6 +545,7 @@ void mmn_iotlb_ctx_detach(MmnIotlbCtx *c)
     MmnIotlbSub *sub = c->sub;
 
     if (sub) {
+        trace_mmn_iotlb_detach(c->id, sub->mm);
         QLIST_REMOVE(sub, next);
         mmn_notifier_put(&sub->shared->mn);
         mmn_notifier_unregister(&sub->range_mn, sub->mm);
@@ -593,6 +624,8 @@ static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
                                 MmnFault *fault, MmnXlateResult *res)
 {
     if (mmn_translation_check(&e->tr, acc) == MMN_FAULT_NONE) {
+        trace_mmn_iotlb_hit(c->id, va, e->tr.va, e->tr.size, e->tr.perm,
+                            acc->write, false);
         MMN_IOTLB_STAT_INC(c, hits);
         mmn_iotlb_touch(e);
         e->young = true;
@@ -611,6 +644,8 @@ static bool mmn_iotlb_xlate_hit(MmnIotlbCtx *c, MmnIotlbEntry *e, bool hd,
         }
     }
     /* Arm: a cached leaf that denies the access faults without a walk. */
+    trace_mmn_iotlb_hit(c->id, va, e->tr.va, e->tr.size, e->tr.perm,
+                        acc->write, true);
     MMN_IOTLB_STAT_INC(c, hits);
     MMN_IOTLB_STAT_INC(c, perm_faults_cached);
     mmn_iotlb_touch(e);
@@ -659,10 +694,18 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
         }
         if (attempt == 0) {
             MMN_IOTLB_STAT_INC(c, misses);
+            trace_mmn_iotlb_miss(c->id, va, acc->write, e != NULL);
         }
-        if (mmn_iotlb_is_blocked(c, page, page + MMN_PAGE_SIZE - 1) ||
-            !mmn_iotlb_read_begin(c, &seq)) {
+        if (mmn_iotlb_is_blocked(c, page, page + MMN_PAGE_SIZE - 1)) {
             MMN_IOTLB_STAT_INC(c, blocked);
+            trace_mmn_iotlb_blocked(c->id, va, "an open invalidation "
+                                    "covers the page");
+            return MMN_XLATE_BLOCKED;
+        }
+        if (!mmn_iotlb_read_begin(c, &seq)) {
+            MMN_IOTLB_STAT_INC(c, blocked);
+            trace_mmn_iotlb_blocked(c->id, va, "bound while invalidations "
+                                    "were open");
             return MMN_XLATE_BLOCKED;
         }
         gen = c->inv_gen;
@@ -671,6 +714,7 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
         if (mmn_iotlb_read_retry(c, seq, gen)) {
             /* an invalidation arrived: the walk may have read old tables */
             MMN_IOTLB_STAT_INC(c, fill_retries);
+            trace_mmn_iotlb_fill_retry(c->id, va, attempt);
             continue;
         }
         if (!mmn_fault_cacheable(k)) {
@@ -683,6 +727,8 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
                                  (w.va & ~(run - 1)) + run - 1)) {
             /* a block or run whose other pages are being changed */
             MMN_IOTLB_STAT_INC(c, blocked);
+            trace_mmn_iotlb_blocked(c->id, va, "an open invalidation "
+                                    "covers the walked block or run");
             return MMN_XLATE_BLOCKED;
         }
         ins = mmn_iotlb_insert(c, &w, k == MMN_FAULT_NONE);
@@ -693,6 +739,7 @@ MmnXlateResult mmn_iotlb_translate(MmnIotlbCtx *c, const MmnWalkConfig *cfg,
         return k == MMN_FAULT_NONE ? MMN_XLATE_OK : MMN_XLATE_FAULT;
     }
     MMN_IOTLB_STAT_INC(c, blocked);
+    trace_mmn_iotlb_blocked(c->id, va, "fill retries exhausted");
     return MMN_XLATE_BLOCKED;
 }
 

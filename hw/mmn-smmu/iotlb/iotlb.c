@@ -30,6 +30,7 @@
 #include "qemu/host-utils.h"
 #include "hw/mmn-smmu/mmu-notifier.h"
 #include "iotlb-int.h"
+#include "trace.h"
 
 #define MMN_IOTLB_MIN_BUCKETS 16
 
@@ -276,6 +277,10 @@ uint64_t mmn_iotlb_remove_range(MmnIotlbCtx *c, uint64_t start,
         mmn_iotlb_remove(container_of(n, MmnIotlbEntry, itn), cause);
         removed++;
     }
+    if (removed || cause != MMN_IOTLB_INV_REPLACE) {
+        trace_mmn_iotlb_invalidate(c->id, mmn_iotlb_inv_cause_name(cause),
+                                   start, last, removed);
+    }
     return removed;
 }
 
@@ -304,6 +309,10 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
 
     if (mmn_iotlb_ctx_released(c) || !mmn_translation_valid(tr)) {
         MMN_IOTLB_STAT_INC(c, fills_refused);
+        trace_mmn_iotlb_insert_refused(c->id, tr->va,
+                                       mmn_iotlb_ctx_released(c) ?
+                                       "address space released" :
+                                       "malformed translation");
         return NULL;
     }
     last = tr->va + tr->size - 1;
@@ -312,9 +321,12 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     /* an open invalidation of any page of the run: the run is changing */
     if (mmn_iotlb_is_blocked(c, run_start, run_last)) {
         MMN_IOTLB_STAT_INC(c, fills_refused);
+        trace_mmn_iotlb_insert_refused(c->id, tr->va,
+                                       "run overlaps an open invalidation");
         return NULL;
     }
     if (!t->capacity) {
+        trace_mmn_iotlb_insert_refused(c->id, tr->va, "capacity 0");
         return NULL;
     }
 
@@ -342,6 +354,8 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
         MmnIotlbEntry *victim = mmn_iotlb_victim(t);
 
         MMN_IOTLB_STAT_INC(victim->ctx, evictions);
+        trace_mmn_iotlb_evict(victim->ctx->id, victim->tr.va,
+                              victim->tr.size);
         mmn_iotlb_unlink(victim);
     }
 
@@ -377,6 +391,8 @@ MmnIotlbEntry *mmn_iotlb_insert(MmnIotlbCtx *c, const MmnTranslation *tr,
     c->count++;
     t->count++;
     MMN_IOTLB_STAT_INC(c, fills);
+    trace_mmn_iotlb_insert(c->id, tr->va, tr->size, mmn_run_size(tr),
+                           tr->level, tr->perm, young, c->count);
     return e;
 }
 
@@ -406,6 +422,7 @@ bool mmn_iotlb_fill(MmnIotlbCtx *c, const MmnTranslation *tr)
 uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
 {
     MmnIotlbEntry *e;
+    uint64_t removed = 0;
 
     mmn_iotlb_count_inv(c, MMN_IOTLB_INV_PAGE);
     c->inv_gen++;
@@ -414,11 +431,14 @@ uint64_t mmn_iotlb_inv_page(MmnIotlbCtx *c, uint64_t va)
         return mmn_iotlb_remove_range(c, va, va, MMN_IOTLB_INV_PAGE);
     }
     e = mmn_iotlb_find(c, va);
-    if (!e) {
-        return 0;
+    if (e) {
+        mmn_iotlb_remove(e, MMN_IOTLB_INV_PAGE);
+        removed = 1;
     }
-    mmn_iotlb_remove(e, MMN_IOTLB_INV_PAGE);
-    return 1;
+    trace_mmn_iotlb_invalidate(c->id,
+                               mmn_iotlb_inv_cause_name(MMN_IOTLB_INV_PAGE),
+                               va, va, removed);
+    return removed;
 }
 
 uint64_t mmn_iotlb_inv_range(MmnIotlbCtx *c, uint64_t start, uint64_t end)

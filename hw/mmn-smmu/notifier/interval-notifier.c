@@ -32,6 +32,7 @@
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
 #include "mmu-notifier-internal.h"
+#include "trace.h"
 
 static bool mn_itree_is_invalidating(MmnMm *mm)
 {
@@ -58,6 +59,8 @@ mn_itree_inv_start_range(MmnMm *mm, const MmnNotifierRange *range,
         mm->invalidate_seq |= 1;
     }
     *seq = mm->invalidate_seq;
+    trace_mmn_interval_inv_begin(mm, range->start, range->end, *seq,
+                                 mm->active_invalidate_ranges);
     return mn_itree_from_node(node);
 }
 
@@ -81,10 +84,13 @@ void mmn_itree_inv_end(MmnMm *mm)
         return;
     }
     if (--mm->active_invalidate_ranges || !mn_itree_is_invalidating(mm)) {
+        trace_mmn_interval_inv_end(mm, mm->invalidate_seq,
+                                   mm->active_invalidate_ranges);
         return;
     }
     /* Make invalidate_seq even */
     mm->invalidate_seq++;
+    trace_mmn_interval_inv_end(mm, mm->invalidate_seq, 0);
     /*
      * "The inv_end incorporates a deferred mechanism like rtnl_unlock().
      * Adds and removes are queued until the final inv_end happens then
@@ -223,6 +229,8 @@ int mmn_interval_notifier_insert(MmnIntervalNotifier *sub, MmnMm *mm,
         sub->state = MMN_ISUB_IN_TREE;
         mm->nr_itree++;
     }
+    trace_mmn_interval_insert(sub, mm, start, last,
+                              sub->state == MMN_ISUB_DEFERRED_INSERT);
     return 0;
 }
 
@@ -258,6 +266,7 @@ int mmn_interval_notifier_remove(MmnIntervalNotifier *sub)
         interval_tree_remove(&sub->interval_tree, &mm->itree);
         mm->nr_itree--;
     }
+    trace_mmn_interval_remove(sub, mm);
     sub->state = MMN_ISUB_REMOVED;
     sub->mm = NULL;
     mmn_mm_drop(mm);    /* pairs with the grab in insert */
@@ -293,6 +302,7 @@ bool mmn_interval_read_begin_nowait(MmnIntervalNotifier *sub,
     }
     s = qatomic_read(&sub->invalidate_seq);
     if (s == mm->invalidate_seq) {
+        trace_mmn_interval_collision(sub, mm, s);
         return false;
     }
     *seq = s;

@@ -28,6 +28,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "mmu-notifier-internal.h"
+#include "trace.h"
 
 static char mmn_global_last_error[192];
 
@@ -52,6 +53,7 @@ void mmn_misuse(MmnMm *mm, const char *fmt, ...)
         g_strlcpy(mm->last_error, msg, sizeof(mm->last_error));
     }
     g_strlcpy(mmn_global_last_error, msg, sizeof(mmn_global_last_error));
+    trace_mmn_notifier_misuse(mm, msg);
     qemu_log_mask(LOG_GUEST_ERROR, "mmn-notifier: %s\n", msg);
 }
 
@@ -151,6 +153,7 @@ static void mmn_flush_pending_free(MmnMm *mm)
         }
         sub->state = MMN_SUB_UNREGISTERED;
         sub->mm = NULL;
+        trace_mmn_notifier_free(sub, mm);
         if (sub->ops->free_notifier) {
             sub->ops->free_notifier(sub);
         }
@@ -347,6 +350,7 @@ int mmn_notifier_register(MmnNotifier *sub, MmnMm *mm)
     QLIST_INSERT_HEAD(&mm->list, sub, hlist);
     mm->nr_subs++;
     mm->has_notifiers = true;
+    trace_mmn_notifier_register(sub, mm, mm->nr_subs);
     return 0;
 }
 
@@ -368,6 +372,8 @@ int mmn_notifier_unregister(MmnNotifier *sub, MmnMm *mm)
         return -EBUSY;
     }
 
+    trace_mmn_notifier_unregister(sub, mm, sub->state == MMN_SUB_LINKED &&
+                                  sub->ops->release);
     mmn_walk_begin(mm);
     /* Still hashed: the mm's release did not reach it, we deliver it. */
     if (sub->state == MMN_SUB_LINKED && sub->ops->release) {
@@ -414,6 +420,7 @@ MmnNotifier *mmn_notifier_get(const MmnNotifierOps *ops, MmnMm *mm)
             return NULL;
         }
         sub->users++;
+        trace_mmn_notifier_get(sub, mm, sub->users);
         return sub;
     }
     if (!ops->alloc_notifier || !ops->free_notifier) {
@@ -434,6 +441,7 @@ MmnNotifier *mmn_notifier_get(const MmnNotifierOps *ops, MmnMm *mm)
         ops->free_notifier(sub);
         return NULL;
     }
+    trace_mmn_notifier_get(sub, mm, sub->users);
     return sub;
 }
 
@@ -463,6 +471,8 @@ int mmn_notifier_put(MmnNotifier *sub)
         mmn_misuse(mm, "put: subscription %p has no reference left", sub);
         return -ENOENT;
     }
+    trace_mmn_notifier_put(sub, mm, sub->users - 1,
+                           sub->users == 1 && mm->walking);
     if (--sub->users) {
         return 0;
     }
@@ -598,6 +608,10 @@ int mmn_notifier_invalidate_range_start(const MmnNotifierRange *range)
         };
         g_array_append_val(mm->open_ranges, open);
     }
+    trace_mmn_notifier_range_start(mm, mmn_notify_event_name(range->event),
+                                   range->start, range->end,
+                                   mmn_notifier_range_blockable(range), ret,
+                                   mm->open_ranges->len);
     mmn_walk_end(mm);
     return ret;
 }
@@ -676,6 +690,13 @@ static int mmn_invalidate_range_end(const MmnNotifierRange *range,
     }
     reg_gen = g_array_index(mm->open_ranges, MmnOpenRange, i).reg_gen;
     g_array_remove_index(mm->open_ranges, i);
+    trace_mmn_notifier_range_end(mm, mmn_notify_event_name(range->event),
+                                 range->start, range->end, only_end,
+                                 mm->open_ranges->len);
+    if (mm->legacy_invalidate_range && !only_end) {
+        trace_mmn_notifier_arch_invalidate_secondary_tlbs(mm, range->start,
+                                                          range->end, true);
+    }
 
     mmn_walk_begin(mm);
     mmn_itree_inv_end(mm);
@@ -738,6 +759,7 @@ int mmn_notifier_arch_invalidate_secondary_tlbs(MmnMm *mm, uint64_t start,
     if (ret) {
         return ret;
     }
+    trace_mmn_notifier_arch_invalidate_secondary_tlbs(mm, start, end, false);
     mmn_walk_begin(mm);
     QLIST_FOREACH(sub, &mm->list, hlist) {
         if (sub->state == MMN_SUB_LINKED &&
@@ -759,6 +781,7 @@ int mmn_notifier_change_pte(MmnMm *mm, uint64_t address, uint64_t pte)
     if (ret) {
         return ret;
     }
+    trace_mmn_notifier_change_pte(mm, address, pte);
     mmn_walk_begin(mm);
     QLIST_FOREACH(sub, &mm->list, hlist) {
         if (sub->state == MMN_SUB_LINKED && sub->ops->change_pte) {
@@ -805,6 +828,7 @@ int mmn_notifier_release(MmnMm *mm)
         return -ESRCH;
     }
     mm->released = true;
+    trace_mmn_notifier_release(mm, mm->nr_subs);
     mmn_walk_begin(mm);
     mmn_itree_release(mm);
     mn_hlist_release(mm);

@@ -14,6 +14,7 @@
 
 #include "qemu/osdep.h"
 #include "mmu-notifier-internal.h"
+#include "trace.h"
 
 /* __mmu_notifier_clear_flush_young(): OR of every subscriber */
 int mmn_notifier_clear_flush_young(MmnMm *mm, uint64_t start, uint64_t end)
@@ -35,6 +36,7 @@ int mmn_notifier_clear_flush_young(MmnMm *mm, uint64_t start, uint64_t end)
             young |= sub->ops->clear_flush_young(sub, mm, start, end);
         }
     }
+    trace_mmn_notifier_young(mm, what, start, end, young);
     mmn_walk_end(mm);
     return young;
 }
@@ -70,6 +72,7 @@ int mmn_notifier_clear_young(MmnMm *mm, uint64_t start, uint64_t end)
                                                 NULL);
         }
     }
+    trace_mmn_notifier_young(mm, what, start, end, young);
     mmn_walk_end(mm);
     return young;
 }
@@ -106,6 +109,7 @@ int mmn_notifier_test_young(MmnMm *mm, uint64_t address)
             break;
         }
     }
+    trace_mmn_notifier_young(mm, "test_young", address, end, young);
     mmn_walk_end(mm);
     return young;
 }
@@ -140,6 +144,8 @@ int mmn_notifier_test_clear_young(MmnMm *mm, uint64_t start, uint64_t end,
             break;
         }
     }
+    trace_mmn_notifier_young(mm, clear ? "test_clear_young(clear)" :
+                             "test_clear_young(test)", start, end, young);
     mmn_walk_end(mm);
     return young;
 }
