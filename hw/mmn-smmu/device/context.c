@@ -120,9 +120,9 @@ MmnNotifierRange mmn_smmu_ctx_range(MmnSmmuCtx *ctx,
         .mm = ctx->mm,
         .start = r->start,
         .end = r->end,
-        .flags = (r->arg & MMN_CMD_RANGE_BLOCKABLE) ?
+        .flags = FIELD_EX32(r->arg, CMD_RANGE_ARG, BLOCKABLE) ?
                  MMN_NOTIFIER_RANGE_BLOCKABLE : 0,
-        .event = r->arg & MMN_CMD_RANGE_EVENT_MASK,
+        .event = FIELD_EX32(r->arg, CMD_RANGE_ARG, EVENT),
         .owner = (void *)(uintptr_t)r->owner,
     };
 }
@@ -132,6 +132,7 @@ static int mmn_smmu_ctx_save_range(const MmnNotifierRange *range,
                                    void *opaque)
 {
     MmnSmmuCtxMig *m = opaque;
+    uint32_t arg = FIELD_DP32(0, CMD_RANGE_ARG, EVENT, range->event);
 
     if (m->nr_open == MMN_SMMU_MAX_OPEN_RANGES) {
         return -ENOSPC;         /* MN_RANGE_START keeps fewer open */
@@ -140,9 +141,8 @@ static int mmn_smmu_ctx_save_range(const MmnNotifierRange *range,
         .start = range->start,
         .end = range->end,
         .owner = (uintptr_t)range->owner,
-        .arg = range->event |
-               (mmn_notifier_range_blockable(range) ?
-                MMN_CMD_RANGE_BLOCKABLE : 0),
+        .arg = FIELD_DP32(arg, CMD_RANGE_ARG, BLOCKABLE,
+                          mmn_notifier_range_blockable(range)),
     };
     return 0;
 }

@@ -101,8 +101,24 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CMDQ_MAX_LOG2       15
 #define MMN_EVTQ_MAX_LOG2       15
 
-/* Commands: 64 bytes */
+/*
+ * Commands: 64 bytes, eight little-endian u64 words.  Word 0 holds the
+ * opcode, flags, ctx and arg; a0..a3 are words 1..4; words 5..7 are
+ * reserved (must be 0).
+ */
 #define MMN_CMD_SIZE            64
+#define MMN_CMD_WORDS           (MMN_CMD_SIZE / 8)
+REG64(CMD_W0,       0x00)
+    FIELD(CMD_W0, OPCODE,        0, 8)
+    FIELD(CMD_W0, FLAGS,         8, 8)
+    FIELD(CMD_W0, CTX,          16, 16)
+    FIELD(CMD_W0, ARG,          32, 32)
+REG64(CMD_A0,       0x08)
+REG64(CMD_A1,       0x10)
+REG64(CMD_A2,       0x18)
+REG64(CMD_A3,       0x20)
+REG64(CMD_RESERVED, 0x28)           /* words 5..7 */
+
 #define MMN_CMD_SYNC            0x01
 #define MMN_CMD_CTX_BIND        0x02
 #define MMN_CMD_CTX_UNBIND      0x03
@@ -123,13 +139,22 @@ REG32(DMA_FAULT_VA_HI, 0x094)
 #define MMN_CMD_DMA_ABORT       0x31
 #define MMN_CMD_CHECK           0x40
 
-#define MMN_CMD_SYNC_F_IRQ      0x01
-#define MMN_CMD_SYNC_F_WRITE    0x02
-#define MMN_CMD_RANGE_EVENT_MASK 0xff
-#define MMN_CMD_RANGE_BLOCKABLE (1u << 8)
-#define MMN_CMD_RANGE_ONLY_END  (1u << 9)
-#define MMN_CMD_YOUNG_CLEAR     (1u << 0)
-#define MMN_CMD_CTX_ALL         0xffff
+/* flags of SYNC */
+    FIELD(CMD_SYNC_FLAGS, IRQ,       0, 1)
+    FIELD(CMD_SYNC_FLAGS, WRITE,     1, 1)
+/* arg of MN_RANGE_START and MN_RANGE_END */
+    FIELD(CMD_RANGE_ARG, EVENT,      0, 8)
+    FIELD(CMD_RANGE_ARG, BLOCKABLE,  8, 1)
+    FIELD(CMD_RANGE_ARG, ONLY_END,   9, 1)  /* MN_RANGE_END only */
+/* arg of MN_TEST_CLEAR_YOUNG */
+    FIELD(CMD_YOUNG_ARG, CLEAR,      0, 1)
+#define MMN_CMD_SYNC_F_IRQ      R_CMD_SYNC_FLAGS_IRQ_MASK
+#define MMN_CMD_SYNC_F_WRITE    R_CMD_SYNC_FLAGS_WRITE_MASK
+#define MMN_CMD_RANGE_EVENT_MASK R_CMD_RANGE_ARG_EVENT_MASK
+#define MMN_CMD_RANGE_BLOCKABLE R_CMD_RANGE_ARG_BLOCKABLE_MASK
+#define MMN_CMD_RANGE_ONLY_END  R_CMD_RANGE_ARG_ONLY_END_MASK
+#define MMN_CMD_YOUNG_CLEAR     R_CMD_YOUNG_ARG_CLEAR_MASK
+#define MMN_CMD_CTX_ALL         0xffff      /* CHECK: every context */
 
 /* CTX_BIND configuration word (a1) */
 /* The CTX_BIND configuration word (a1), read with FIELD_EX64 */
