@@ -3,8 +3,9 @@
  * (docs/specs/mmn-smmu.rst): identity and write-only registers, bus
  * mastering, the doorbell's and the descriptor's rules, the FILL
  * pattern's phase, queue sizes and CMDQ_ERR's index, what a parked
- * (STALLED or BLOCKED) descriptor shows and which commands end it, the
- * young result, and what a device reset leaves alone.  One QEMU per test.
+ * (STALLED or BLOCKED) descriptor shows and which commands end it, when
+ * a parked descriptor retries relative to a command batch, the young
+ * result, and what a device reset leaves alone.  One QEMU per test.
  *
  *   QTEST_QEMU_BINARY=qemu-system-aarch64 mmn-smmu-interface-test --tap
  *
@@ -369,6 +370,136 @@ static void test_blocked(void)
     env_stop(&e);
 }
 
+/* Write @n commands from PROD on, then PROD once: one batch. */
+static void cmd_batch(Env *e, const MmnCmd *cmds, unsigned n)
+{
+    MmnKernel *k = e->k;
+    uint8_t b[MMN_CMD_SIZE];
+
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t slot = k->cmdq_prod & ((1u << k->cmdq_log2) - 1);
+
+        mk_cmd_encode(&cmds[i], b);
+        qtest_memwrite(e->qts, k->cmdq + slot * MMN_CMD_SIZE, b, sizeof(b));
+        k->cmdq_prod = (k->cmdq_prod + 1) & mk_qmask(k->cmdq_log2);
+    }
+    mk_writel(k, A_CMDQ_PROD, k->cmdq_prod);
+}
+
+/* MN_RANGE_START/END, event UNMAP, of the first page at VA39. */
+static MmnCmd range_cmd(uint8_t opcode, bool blockable, uint64_t res)
+{
+    MmnCmd c = mk_cmd_init(opcode, CTX);
+
+    c.arg = blockable ? MMN_CMD_RANGE_BLOCKABLE : 0;
+    c.a0 = VA39;
+    c.a1 = VA39 + MK_PAGE_SIZE;
+    c.a3 = res;
+    return c;
+}
+
+/* A READ of the first page at VA39 that blocks on an open UNMAP range. */
+static void dma_block(Env *e)
+{
+    g_assert_cmpint(mk_mn_range_start(e->mm, 0 /* UNMAP */, true, VA39,
+                                      VA39 + MK_PAGE_SIZE, 0), ==, 0);
+    mk_writel(e->k, A_IRQ_STATUS, 0xffffffff);
+    desc_write_raw(e, e->k->desc, 0, MMN_DMA_OP_READ, CTX, 64, VA39, e->buf,
+                   0);
+    g_assert_cmpuint(doorbell(e, e->k->desc), ==, MMN_DMA_ST_BLOCKED);
+}
+
+/*
+ * A BLOCKED descriptor retries once per batch, after the batch's last
+ * command: the commands after MN_RANGE_END in the same batch still find
+ * it BLOCKED, and the CMDQ_PROD write returns with the retry done, also
+ * when the batch stops on an error.
+ */
+static void test_blocked_retry_after_batch(void)
+{
+    Env e;
+    MmnCmd batch[2];
+    uint32_t idx, err;
+
+    env_start_mm(&e, 0);
+    dma_block(&e);
+    /* END, START of the same range: the retry finds it open again */
+    batch[0] = range_cmd(MMN_CMD_MN_RANGE_END, true, 0);
+    batch[1] = range_cmd(MMN_CMD_MN_RANGE_START, true, 0);
+    cmd_batch(&e, batch, 2);
+    g_assert_cmphex(mk_readl(e.k, A_CMDQ_CONS), ==, e.k->cmdq_prod);
+    g_assert_false(FIELD_EX32(mk_readl(e.k, A_CMDQ_ERR), CMDQ_ERR, VALID));
+    g_assert_cmpuint(mk_readl(e.k, A_DMA_STATUS), ==, MMN_DMA_ST_BLOCKED);
+    g_assert_cmpuint(desc_status(&e, e.k->desc), ==, MMN_DMA_ST_BLOCKED);
+    g_assert_true(mk_readl(e.k, A_STATUS) & R_STATUS_DMA_BUSY_MASK);
+    g_assert_false(mk_readl(e.k, A_IRQ_STATUS) & R_IRQ_STATUS_DMA_DONE_MASK);
+
+    /*
+     * END, then a non-blockable START over the page: the engine still
+     * holds the page, -EAGAIN (-11) and nothing opens; after the batch
+     * the retry completes the descriptor.
+     */
+    qtest_writel(e.qts, e.k->res, 0xdeadbeef);
+    batch[0] = range_cmd(MMN_CMD_MN_RANGE_END, true, 0);
+    batch[1] = range_cmd(MMN_CMD_MN_RANGE_START, false, e.k->res);
+    cmd_batch(&e, batch, 2);
+    g_assert_cmphex(mk_readl(e.k, A_CMDQ_CONS), ==, e.k->cmdq_prod);
+    g_assert_cmpint((int32_t)qtest_readl(e.qts, e.k->res), ==, -11);
+    g_assert_cmpuint(mk_readl(e.k, A_DMA_STATUS), ==, MMN_DMA_ST_DONE);
+    g_assert_cmpuint(desc_status(&e, e.k->desc), ==, MMN_DMA_ST_DONE);
+    g_assert_cmpuint(qtest_readl(e.qts, e.k->desc + 36), ==, 64);
+    g_assert_true(mk_readl(e.k, A_IRQ_STATUS) & R_IRQ_STATUS_DMA_DONE_MASK);
+    g_assert_false(mk_readl(e.k, A_STATUS) & R_STATUS_DMA_BUSY_MASK);
+
+    /* END, then a DMA_ABORT that stops the queue: the retry still runs */
+    dma_block(&e);
+    idx = e.k->cmdq_prod & ((1u << e.k->cmdq_log2) - 1);
+    batch[0] = range_cmd(MMN_CMD_MN_RANGE_END, true, 0);
+    batch[1] = mk_cmd_init(MMN_CMD_DMA_ABORT, 0);
+    cmd_batch(&e, batch, 2);
+    err = mk_readl(e.k, A_CMDQ_ERR);
+    g_assert_true(FIELD_EX32(err, CMDQ_ERR, VALID));
+    g_assert_cmpuint(FIELD_EX32(err, CMDQ_ERR, REASON), ==,
+                     MMN_CMDQ_ERR_NOT_STALLED);
+    g_assert_cmpuint(FIELD_EX32(err, CMDQ_ERR, INDEX), ==,
+                     (idx + 1) & ((1u << e.k->cmdq_log2) - 1));
+    g_assert_cmpuint(mk_readl(e.k, A_DMA_STATUS), ==, MMN_DMA_ST_DONE);
+    mk_cmdq_ack(e.k);
+    mk_sync(e.k);
+    env_stop(&e);
+}
+
+/*
+ * DMA_RESUME retries a STALLED descriptor at once, inside the batch: a
+ * DMA_ABORT after it in the same batch finds the access completed.
+ */
+static void test_stalled_resume_in_batch(void)
+{
+    Env e;
+    MmnCmd batch[2];
+    uint64_t va = VA39 + 8 * MK_PAGE_SIZE;
+    uint32_t err;
+
+    env_start_mm(&e, MMN_CTX_CFG_STALL);
+    desc_write_raw(&e, e.k->desc, 0, MMN_DMA_OP_READ, CTX, 64, va, e.buf, 0);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(doorbell(&e, e.k->desc)), ==,
+                     MMN_DMA_ST_STALLED);
+    mk_evt_drain(e.k);
+    /* the fault was a translation fault: nothing cached, no TLBI needed */
+    mk_mmap_populate(e.mm, va, MK_PAGE_SIZE, MK_PROT_READ | MK_PROT_WRITE,
+                     MK_MAP_PRIVATE);
+    batch[0] = mk_cmd_init(MMN_CMD_DMA_RESUME, 0);
+    batch[1] = mk_cmd_init(MMN_CMD_DMA_ABORT, 0);
+    cmd_batch(&e, batch, 2);
+    err = mk_readl(e.k, A_CMDQ_ERR);
+    g_assert_cmpuint(FIELD_EX32(err, CMDQ_ERR, REASON), ==,
+                     MMN_CMDQ_ERR_NOT_STALLED);
+    g_assert_cmpuint(mk_readl(e.k, A_DMA_STATUS), ==, MMN_DMA_ST_DONE);
+    g_assert_cmpuint(desc_status(&e, e.k->desc), ==, MMN_DMA_ST_DONE);
+    mk_cmdq_ack(e.k);
+    env_stop(&e);
+}
+
 /* MN_TEST_CLEAR_YOUNG answers 2 (lock-less), with and without a bitmap. */
 static void test_young_result(void)
 {
@@ -424,6 +555,10 @@ int main(int argc, char **argv)
     qtest_add_func("/mmn-smmu/interface/stall-writeback",
                    test_stall_writeback);
     qtest_add_func("/mmn-smmu/interface/blocked", test_blocked);
+    qtest_add_func("/mmn-smmu/interface/blocked-retry-after-batch",
+                   test_blocked_retry_after_batch);
+    qtest_add_func("/mmn-smmu/interface/stalled-resume-in-batch",
+                   test_stalled_resume_in_batch);
     qtest_add_func("/mmn-smmu/interface/young-result", test_young_result);
     qtest_add_func("/mmn-smmu/interface/reset-keeps-counters",
                    test_reset_keeps_counters);

@@ -65,7 +65,7 @@ typedef struct MmnCmdInfo {
     MmnCmdCtxRule ctx;
     MmnCmdRangeRule range;
     bool result;            /* a3 is a result address (0: none wanted) */
-    /* On success, a BLOCKED DMA descriptor retries. */
+    /* On success, a BLOCKED DMA descriptor retries after the batch. */
     bool retries_dma;
     /* Opcode-specific argument checks: 0 or an MMN_CMDQ_ERR_* reason. */
     int (*check)(MmnSmmuState *s, const MmnCmd *c);
@@ -530,9 +530,10 @@ static bool mmn_cmd_range_ok(MmnCmdRangeRule rule, uint64_t start,
  * (OPCODE), unused fields (RESERVED), the context (BAD_CTX), the range
  * (BAD_RANGE), the opcode's own checks, the result address (BAD_ADDR);
  * then the handler, which may still refuse (MISUSE from the notifier
- * layer, CTX_BIND's configuration, the young bitmap).
+ * layer, CTX_BIND's configuration, the young bitmap).  *@retry_dma is
+ * set when the command succeeded and can unblock the DMA engine.
  */
-static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
+static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c, bool *retry_dma)
 {
     const MmnCmdInfo *info = mmn_cmd_info(c->opcode);
     MmnSmmuCtx *ctx;
@@ -562,7 +563,7 @@ static int mmn_cmd_exec(MmnSmmuState *s, const MmnCmd *c)
     }
     err = info->exec(s, ctx, c);
     if (!err && info->retries_dma) {
-        mmn_smmu_dma_kick(s);
+        *retry_dma = true;
     }
     return err;
 }
@@ -610,12 +611,19 @@ static void mmn_cmdq_stop(MmnSmmuState *s, uint32_t slot, uint8_t opcode,
     mmn_smmu_raise_irq(s, R_IRQ_STATUS_CMDQ_ERR_MASK);
 }
 
+/*
+ * Consume commands up to PROD: one batch.  A BLOCKED DMA descriptor is
+ * retried once, after the batch's last command (also when a command
+ * stopped the queue), if a command of the batch can have unblocked it
+ * (docs/specs/mmn-smmu.rst, "Command batches and the DMA engine").
+ */
 void mmn_smmu_cmdq_process(MmnSmmuState *s)
 {
     MmnSmmuQueue *q = &s->cmdq;
     uint32_t mask = (1u << q->log2size) - 1;
     uint32_t idx_mask = (2u << q->log2size) - 1;
     unsigned budget = 2u << q->log2size;
+    bool retry_dma = false;
 
     if (!(s->ctrl & R_CTRL_CMDQ_EN_MASK) ||
         FIELD_EX32(s->cmdq_err, CMDQ_ERR, VALID)) {
@@ -633,12 +641,15 @@ void mmn_smmu_cmdq_process(MmnSmmuState *s)
             trace_mmn_smmu_cmd(q->cons & mask, c.opcode, c.ctx, c.arg, c.a0,
                                c.a1);
             s->stat_commands++;
-            err = mmn_cmd_exec(s, &c);
+            err = mmn_cmd_exec(s, &c, &retry_dma);
         }
         if (err) {
             mmn_cmdq_stop(s, q->cons & mask, c.opcode, err);
             break;
         }
         q->cons = (q->cons + 1) & idx_mask;
+    }
+    if (retry_dma) {
+        mmn_smmu_dma_kick(s);
     }
 }

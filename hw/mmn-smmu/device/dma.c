@@ -403,7 +403,10 @@ void mmn_smmu_dma_abort(MmnSmmuState *s)
     }
 }
 
-/* An invalidation ended: a BLOCKED descriptor tries again. */
+/*
+ * A BLOCKED descriptor tries again: once after a command batch in which
+ * an invalidation ended (mmn_smmu_cmdq_process()).
+ */
 void mmn_smmu_dma_kick(MmnSmmuState *s)
 {
     if (s->dma.state == MMN_DMA_ST_BLOCKED) {
