@@ -620,9 +620,7 @@ static void mmn_cmdq_stop(MmnSmmuState *s, uint32_t slot, uint8_t opcode,
 void mmn_smmu_cmdq_process(MmnSmmuState *s)
 {
     MmnSmmuQueue *q = &s->cmdq;
-    uint32_t mask = (1u << q->log2size) - 1;
-    uint32_t idx_mask = (2u << q->log2size) - 1;
-    unsigned budget = 2u << q->log2size;
+    unsigned budget = mmn_queue_idx_mask(q) + 1;    /* twice the ring */
     bool retry_dma = false;
 
     if (!(s->ctrl & R_CTRL_CMDQ_EN_MASK) ||
@@ -630,24 +628,24 @@ void mmn_smmu_cmdq_process(MmnSmmuState *s)
         return;
     }
     while (q->cons != q->prod && budget--) {
-        uint64_t addr = q->base + (uint64_t)(q->cons & mask) * MMN_CMD_SIZE;
+        uint32_t slot = mmn_queue_slot(q, q->cons);
         MmnCmd c;
         int err;
 
-        if (!mmn_cmd_read(s, addr, &c)) {
+        if (!mmn_cmd_read(s, mmn_queue_entry(q, q->cons, MMN_CMD_SIZE),
+                          &c)) {
             err = MMN_CMDQ_ERR_BAD_ADDR;
             c.opcode = 0;
         } else {
-            trace_mmn_smmu_cmd(q->cons & mask, c.opcode, c.ctx, c.arg, c.a0,
-                               c.a1);
+            trace_mmn_smmu_cmd(slot, c.opcode, c.ctx, c.arg, c.a0, c.a1);
             s->stat_commands++;
             err = mmn_cmd_exec(s, &c, &retry_dma);
         }
         if (err) {
-            mmn_cmdq_stop(s, q->cons & mask, c.opcode, err);
+            mmn_cmdq_stop(s, slot, c.opcode, err);
             break;
         }
-        q->cons = (q->cons + 1) & idx_mask;
+        q->cons = mmn_queue_next(q, q->cons);
     }
     if (retry_dma) {
         mmn_smmu_dma_kick(s);

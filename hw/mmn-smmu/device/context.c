@@ -36,7 +36,7 @@ static int mmn_smmu_ctx_config(uint64_t ttb, uint64_t cfg, MmnWalkConfig *w)
     bool ds = FIELD_EX64(cfg, CTX_CFG, DS);
     uint64_t align;
 
-    if (cfg & MMN_CTX_CFG_RESERVED) {
+    if (FIELD_EX64(cfg, CTX_CFG, RESERVED)) {
         return MMN_CMDQ_ERR_RESERVED;
     }
     *w = (MmnWalkConfig) {
@@ -67,7 +67,7 @@ static int mmn_smmu_ctx_config(uint64_t ttb, uint64_t cfg, MmnWalkConfig *w)
     if (oa_bits == MMN_OA_BITS_MAX) {
         align = MAX(align, 64);
     }
-    if ((ttb & (align - 1)) || ttb >> oa_bits) {
+    if (!QEMU_IS_ALIGNED(ttb, align) || ttb >> oa_bits) {
         return MMN_CMDQ_ERR_BAD_ADDR;
     }
     return 0;

@@ -101,11 +101,12 @@ static void mmn_dma_event(MmnSmmuState *s, uint8_t type, const MmnFault *f,
         .count = count,
     };
 
-    e.flags = (write ? MMN_EVT_F_WRITE : 0) |
-              (FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV) ? MMN_EVT_F_UNPRIV : 0) |
-              (from_cache ? MMN_EVT_F_FROM_CACHE : 0) |
-              (stalled ? MMN_EVT_F_STALLED : 0) |
-              (stale ? MMN_EVT_F_STALE : 0);
+    e.flags = FIELD_DP8(e.flags, EVT_FLAGS, WRITE, write);
+    e.flags = FIELD_DP8(e.flags, EVT_FLAGS, UNPRIV,
+                        FIELD_EX64(ctx->cfg, CTX_CFG, UNPRIV));
+    e.flags = FIELD_DP8(e.flags, EVT_FLAGS, FROM_CACHE, from_cache);
+    e.flags = FIELD_DP8(e.flags, EVT_FLAGS, STALLED, stalled);
+    e.flags = FIELD_DP8(e.flags, EVT_FLAGS, STALE, stale);
     mmn_smmu_evtq_push(s, &e);
 }
 
@@ -151,7 +152,7 @@ static void mmn_dma_fault(MmnSmmuState *s, MmnFault *f, bool write,
                       "the fault handler did not fix them");
         memset(&s->livelock, 0, sizeof(s->livelock));
         mmn_dma_finish(s, MMN_DMA_ST_LIVELOCK, f, from_cache,
-                       stale ? MMN_DMA_STATUS_STALE : 0);
+                       FIELD_DP32(0, DMA_STATUS, STALE, stale));
         return;
     }
     if (FIELD_EX64(ctx->cfg, CTX_CFG, STALL)) {
@@ -280,7 +281,8 @@ void mmn_smmu_dma_doorbell(MmnSmmuState *s)
                       d->state == MMN_DMA_ST_STALLED ? "stalled" : "blocked");
         return;
     }
-    if ((desc_addr & 63) || !mmn_smmu_read(s, desc_addr, &raw, sizeof(raw))) {
+    if (!QEMU_IS_ALIGNED(desc_addr, MMN_DMA_DESC_SIZE) ||
+        !mmn_smmu_read(s, desc_addr, &raw, sizeof(raw))) {
         qemu_log_mask(LOG_GUEST_ERROR, "mmn-smmu: DMA descriptor 0x%" PRIx64
                       " misaligned or not in RAM\n", desc_addr);
         /* nothing to write back into; DMA_FAULT_VA keeps its value */
@@ -348,8 +350,9 @@ static int mmn_smmu_dma_range_start(MmnNotifier *mn,
         &s->ctx[s->dma.desc.ctx] != ctx) {
         return 0;
     }
-    page = mmn_walk_input_va(&ctx->walk, s->dma.desc.va + s->dma.done) &
-           ~(MMN_PAGE_SIZE - 1);
+    page = QEMU_ALIGN_DOWN(mmn_walk_input_va(&ctx->walk,
+                                             s->dma.desc.va + s->dma.done),
+                           MMN_PAGE_SIZE);
     if (range->start < page + MMN_PAGE_SIZE && page < range->end) {
         trace_mmn_smmu_dma_would_block(s->dma.desc.ctx, page);
         return -EAGAIN;

@@ -24,8 +24,6 @@ static void mmn_smmu_evtq_lost(MmnSmmuState *s, const char *why)
 void mmn_smmu_evtq_push(MmnSmmuState *s, const MmnEvt *evt)
 {
     MmnSmmuQueue *q = &s->evtq;
-    uint32_t mask = (1u << q->log2size) - 1;
-    uint32_t wrap = 1u << q->log2size;
     MmnEvt le = *evt;
     uint64_t addr;
 
@@ -35,8 +33,7 @@ void mmn_smmu_evtq_push(MmnSmmuState *s, const MmnEvt *evt)
         mmn_smmu_evtq_lost(s, "disabled");
         return;
     }
-    if ((q->prod & mask) == (q->cons & mask) &&
-        (q->prod & wrap) != (q->cons & wrap)) {
+    if (mmn_queue_full(q)) {
         mmn_smmu_evtq_lost(s, "full");
         return;
     }
@@ -44,7 +41,7 @@ void mmn_smmu_evtq_push(MmnSmmuState *s, const MmnEvt *evt)
     le.va = cpu_to_le64(evt->va);
     le.desc = cpu_to_le64(evt->desc);
     le.count = cpu_to_le32(evt->count);
-    addr = q->base + (uint64_t)(q->prod & mask) * MMN_EVT_SIZE;
+    addr = mmn_queue_entry(q, q->prod, MMN_EVT_SIZE);
     if (!mmn_smmu_write(s, addr, &le, sizeof(le))) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "mmn-smmu: event queue entry 0x%" PRIx64
@@ -52,7 +49,7 @@ void mmn_smmu_evtq_push(MmnSmmuState *s, const MmnEvt *evt)
         mmn_smmu_evtq_lost(s, "not-ram");
         return;
     }
-    q->prod = (q->prod + 1) & (2 * wrap - 1);
+    q->prod = mmn_queue_next(q, q->prod);
     s->stat_events++;
     mmn_smmu_raise_irq(s, R_IRQ_STATUS_EVTQ_MASK);
 }

@@ -23,6 +23,39 @@
 #include "hw/mmn-smmu/mmn-smmu-regs.h"
 #include "hw/mmn-smmu/walker.h"
 
+/*
+ * Queue indexes (CMDQ_PROD/CONS, EVTQ_PROD/CONS) are [LOG2SIZE:0]: the
+ * ring slot in bits [LOG2SIZE-1:0], the wrap bit above it.
+ */
+static inline uint32_t mmn_queue_idx_mask(const MmnSmmuQueue *q)
+{
+    return (2u << q->log2size) - 1;
+}
+
+static inline uint32_t mmn_queue_slot(const MmnSmmuQueue *q, uint32_t idx)
+{
+    return idx & ((1u << q->log2size) - 1);
+}
+
+static inline uint32_t mmn_queue_next(const MmnSmmuQueue *q, uint32_t idx)
+{
+    return (idx + 1) & mmn_queue_idx_mask(q);
+}
+
+/* Guest address of the entry at index @idx, of @entry_size bytes. */
+static inline uint64_t mmn_queue_entry(const MmnSmmuQueue *q, uint32_t idx,
+                                       unsigned entry_size)
+{
+    return q->base + (uint64_t)mmn_queue_slot(q, idx) * entry_size;
+}
+
+/* Full: PROD and CONS at the same slot, their wrap bits differ. */
+static inline bool mmn_queue_full(const MmnSmmuQueue *q)
+{
+    return mmn_queue_slot(q, q->prod) == mmn_queue_slot(q, q->cons) &&
+           ((q->prod ^ q->cons) & (1u << q->log2size));
+}
+
 /* mmn-smmu.c */
 void mmn_smmu_raise_irq(MmnSmmuState *s, uint32_t status_bits);
 

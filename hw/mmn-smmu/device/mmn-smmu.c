@@ -19,6 +19,8 @@
 #include "mmn-smmu-internal.h"
 #include "hw/mmn-smmu/trace.h"
 
+#define MMN_SMMU_IOTLB_CAPACITY_MAX (1u << 20)     /* entries */
+
 static uint32_t mmn_smmu_features(MmnSmmuState *s)
 {
     uint32_t f = 0;
@@ -69,9 +71,12 @@ void mmn_smmu_raise_irq(MmnSmmuState *s, uint32_t status_bits)
 
 static uint32_t mmn_smmu_status(MmnSmmuState *s)
 {
-    uint32_t v = s->ctrl & (R_STATUS_CMDQ_EN_MASK | R_STATUS_EVTQ_EN_MASK |
-                            R_STATUS_DMA_EN_MASK);
+    uint32_t v = 0;
 
+    /* the enables, acknowledged at once */
+    v = FIELD_DP32(v, STATUS, CMDQ_EN, FIELD_EX32(s->ctrl, CTRL, CMDQ_EN));
+    v = FIELD_DP32(v, STATUS, EVTQ_EN, FIELD_EX32(s->ctrl, CTRL, EVTQ_EN));
+    v = FIELD_DP32(v, STATUS, DMA_EN, FIELD_EX32(s->ctrl, CTRL, DMA_EN));
     v = FIELD_DP32(v, STATUS, CMDQ_STOPPED,
                    FIELD_EX32(s->cmdq_err, CMDQ_ERR, VALID));
     v = FIELD_DP32(v, STATUS, DMA_BUSY, s->dma.state == MMN_DMA_ST_STALLED ||
@@ -82,7 +87,9 @@ static uint32_t mmn_smmu_status(MmnSmmuState *s)
 
 static uint32_t queue_base_lo(MmnSmmuQueue *q)
 {
-    return (uint32_t)q->base | q->log2size;
+    /* CMDQ_BASE_LO and EVTQ_BASE_LO have the same LOG2SIZE field */
+    return FIELD_DP32((uint32_t)q->base, CMDQ_BASE_LO, LOG2SIZE,
+                      q->log2size);
 }
 
 /*
@@ -110,8 +117,8 @@ static void queue_set_base(MmnSmmuState *s, MmnSmmuQueue *q, bool hi,
          * bits, else a CONS the driver can never write stays out of reach
          * of PROD and the queue never reads as empty.
          */
-        q->prod &= (2u << log2) - 1;
-        q->cons &= (2u << log2) - 1;
+        q->prod &= mmn_queue_idx_mask(q);
+        q->cons &= mmn_queue_idx_mask(q);
         q->base = deposit64(q->base, 0, 32, val & addr_mask);
     } else {
         q->base = deposit64(q->base, 32, 32, val);
@@ -160,7 +167,7 @@ static uint64_t mmn_smmu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = queue_base_lo(&s->cmdq);
         break;
     case A_CMDQ_BASE_HI:
-        val = s->cmdq.base >> 32;
+        val = extract64(s->cmdq.base, 32, 32);
         break;
     case A_CMDQ_PROD:
         val = s->cmdq.prod;
@@ -175,7 +182,7 @@ static uint64_t mmn_smmu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = queue_base_lo(&s->evtq);
         break;
     case A_EVTQ_BASE_HI:
-        val = s->evtq.base >> 32;
+        val = extract64(s->evtq.base, 32, 32);
         break;
     case A_EVTQ_PROD:
         val = s->evtq.prod;
@@ -187,19 +194,19 @@ static uint64_t mmn_smmu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = s->evtq_lost;
         break;
     case A_DMA_DESC_LO:
-        val = (uint32_t)s->dma_desc;
+        val = extract64(s->dma_desc, 0, 32);
         break;
     case A_DMA_DESC_HI:
-        val = s->dma_desc >> 32;
+        val = extract64(s->dma_desc, 32, 32);
         break;
     case A_DMA_STATUS:
         val = s->dma.status;
         break;
     case A_DMA_FAULT_VA_LO:
-        val = (uint32_t)s->dma.fault_va;
+        val = extract64(s->dma.fault_va, 0, 32);
         break;
     case A_DMA_FAULT_VA_HI:
-        val = s->dma.fault_va >> 32;
+        val = extract64(s->dma.fault_va, 32, 32);
         break;
     case A_CMDQ_ERR_ACK:
     case A_DMA_DOORBELL:
@@ -229,7 +236,7 @@ static void mmn_smmu_write_ctrl(MmnSmmuState *s, uint32_t val)
                       val & ~valid);
     }
     s->ctrl = val & valid;
-    if (!(was & R_CTRL_CMDQ_EN_MASK) && (s->ctrl & R_CTRL_CMDQ_EN_MASK)) {
+    if (!FIELD_EX32(was, CTRL, CMDQ_EN) && FIELD_EX32(s->ctrl, CTRL, CMDQ_EN)) {
         mmn_smmu_cmdq_process(s);
     }
 }
@@ -268,13 +275,13 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
                        R_CMDQ_BASE_LO_ADDR_MASK, MMN_CMDQ_MAX_LOG2, "CMDQ");
         break;
     case A_CMDQ_PROD:
-        s->cmdq.prod = val & ((2u << s->cmdq.log2size) - 1);
+        s->cmdq.prod = val & mmn_queue_idx_mask(&s->cmdq);
         mmn_smmu_cmdq_process(s);
         break;
     case A_CMDQ_ERR_ACK:
-        if ((val & 1) && FIELD_EX32(s->cmdq_err, CMDQ_ERR, VALID)) {
-            s->cmdq.cons = (s->cmdq.cons + 1) &
-                           ((2u << s->cmdq.log2size) - 1);
+        if (FIELD_EX32(val, CMDQ_ERR_ACK, ACK) &&
+            FIELD_EX32(s->cmdq_err, CMDQ_ERR, VALID)) {
+            s->cmdq.cons = mmn_queue_next(&s->cmdq, s->cmdq.cons);
             s->cmdq_err = 0;
             mmn_smmu_cmdq_process(s);
         }
@@ -290,7 +297,7 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
                        R_EVTQ_BASE_LO_ADDR_MASK, MMN_EVTQ_MAX_LOG2, "EVTQ");
         break;
     case A_EVTQ_CONS:
-        s->evtq.cons = val & ((2u << s->evtq.log2size) - 1);
+        s->evtq.cons = val & mmn_queue_idx_mask(&s->evtq);
         break;
     case A_DMA_DESC_LO:
         s->dma_desc = deposit64(s->dma_desc, 0, 32, val);
@@ -299,7 +306,7 @@ static void mmn_smmu_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         s->dma_desc = deposit64(s->dma_desc, 32, 32, val);
         break;
     case A_DMA_DOORBELL:
-        if (val & 1) {
+        if (FIELD_EX32(val, DMA_DOORBELL, RING)) {
             mmn_smmu_dma_doorbell(s);
         }
         break;
@@ -432,9 +439,10 @@ static void mmn_smmu_realize(PCIDevice *pdev, Error **errp)
                    MMN_SMMU_MAX_CTX);
         return;
     }
-    if (s->iotlb_capacity == 0 || s->iotlb_capacity > (1u << 20)) {
+    if (s->iotlb_capacity == 0 ||
+        s->iotlb_capacity > MMN_SMMU_IOTLB_CAPACITY_MAX) {
         error_setg(errp, "mmn-smmu: iotlb-capacity must be 1..%u",
-                   1u << 20);
+                   MMN_SMMU_IOTLB_CAPACITY_MAX);
         return;
     }
     if (s->livelock_threshold < 2) {

@@ -80,6 +80,7 @@ REG32(CMDQ_ERR,     0x050)
     FIELD(CMDQ_ERR, INDEX,      16, 15)
     FIELD(CMDQ_ERR, VALID,      31, 1)
 REG32(CMDQ_ERR_ACK, 0x054)
+    FIELD(CMDQ_ERR_ACK, ACK,     0, 1)
 
 /* Event queue */
 REG32(EVTQ_BASE_LO, 0x060)
@@ -94,6 +95,7 @@ REG32(EVTQ_LOST,    0x070)
 REG32(DMA_DESC_LO,  0x080)
 REG32(DMA_DESC_HI,  0x084)
 REG32(DMA_DOORBELL, 0x088)
+    FIELD(DMA_DOORBELL, RING,    0, 1)
 REG32(DMA_STATUS,   0x08c)
 REG32(DMA_FAULT_VA_LO, 0x090)
 REG32(DMA_FAULT_VA_HI, 0x094)
@@ -156,7 +158,14 @@ REG64(CMD_RESERVED, 0x28)           /* words 5..7 */
 #define MMN_CMD_YOUNG_CLEAR     R_CMD_YOUNG_ARG_CLEAR_MASK
 #define MMN_CMD_CTX_ALL         0xffff      /* CHECK: every context */
 
-/* CTX_BIND configuration word (a1) */
+/*
+ * A field's value at its place in a 64-bit word: FIELD_DP64(0, ...) as a
+ * constant expression, for the drivers' and tests' macros below.
+ */
+#define MMN_FIELD64(reg, field, val) \
+    (((uint64_t)(val) << R_ ## reg ## _ ## field ## _SHIFT) & \
+     (uint64_t)R_ ## reg ## _ ## field ## _MASK)
+
 /* The CTX_BIND configuration word (a1), read with FIELD_EX64 */
     FIELD(CTX_CFG, VA_BITS,    0, 8)
     FIELD(CTX_CFG, OA_BITS,    8, 8)
@@ -167,23 +176,26 @@ REG64(CMD_RESERVED, 0x28)           /* words 5..7 */
     FIELD(CTX_CFG, GRANULE,   21, 2)        /* TG0 */
     FIELD(CTX_CFG, DS,        23, 1)
     FIELD(CTX_CFG, TBI,       24, 1)
-#define MMN_CTX_CFG_VA_BITS(x)  ((uint64_t)(x) & 0xff)
-#define MMN_CTX_CFG_OA_BITS(x)  (((uint64_t)(x) & 0xff) << 8)
-#define MMN_CTX_CFG_HTTU(x)     (((uint64_t)(x) & 0x3) << 16)
+    FIELD(CTX_CFG, RESERVED,  25, 39)       /* must be 0 */
+#define MMN_CTX_CFG_VA_BITS(x)  MMN_FIELD64(CTX_CFG, VA_BITS, x)
+#define MMN_CTX_CFG_OA_BITS(x)  MMN_FIELD64(CTX_CFG, OA_BITS, x)
+#define MMN_CTX_CFG_HTTU(x)     MMN_FIELD64(CTX_CFG, HTTU, x)
 #define MMN_CTX_HTTU_NONE       0
 #define MMN_CTX_HTTU_HA         1
 #define MMN_CTX_HTTU_HAHD       2
-#define MMN_CTX_CFG_UNPRIV      (1ULL << 18)
-#define MMN_CTX_CFG_STALL       (1ULL << 19)
-#define MMN_CTX_CFG_LEGACY_INV  (1ULL << 20)
-#define MMN_CTX_CFG_GRANULE(x)  (((uint64_t)(x) & 0x3) << 21)  /* TG0 */
+#define MMN_CTX_CFG_UNPRIV      MMN_FIELD64(CTX_CFG, UNPRIV, 1)
+#define MMN_CTX_CFG_STALL       MMN_FIELD64(CTX_CFG, STALL, 1)
+#define MMN_CTX_CFG_LEGACY_INV  MMN_FIELD64(CTX_CFG, LEGACY_INV, 1)
+#define MMN_CTX_CFG_GRANULE(x)  MMN_FIELD64(CTX_CFG, GRANULE, x)   /* TG0 */
 #define MMN_CTX_CFG_GRANULE_OF(cfg) FIELD_EX64(cfg, CTX_CFG, GRANULE)
 #define MMN_CTX_GRANULE_4K      0
 #define MMN_CTX_GRANULE_64K     1
 #define MMN_CTX_GRANULE_16K     2
-#define MMN_CTX_CFG_DS          (1ULL << 23)    /* FEAT_LPA2 descriptors */
-#define MMN_CTX_CFG_TBI         (1ULL << 24)    /* top byte ignore */
-#define MMN_CTX_CFG_RESERVED    (~0x1ffffffULL)
+/* FEAT_LPA2 descriptors */
+#define MMN_CTX_CFG_DS          MMN_FIELD64(CTX_CFG, DS, 1)
+/* top byte ignore */
+#define MMN_CTX_CFG_TBI         MMN_FIELD64(CTX_CFG, TBI, 1)
+#define MMN_CTX_CFG_RESERVED    ((uint64_t)R_CTX_CFG_RESERVED_MASK)
 
 /* CMDQ_ERR reasons */
 #define MMN_CMDQ_ERR_OPCODE     1
@@ -199,11 +211,17 @@ REG64(CMD_RESERVED, 0x28)           /* words 5..7 */
 #define MMN_EVT_SIZE            32
 #define MMN_EVT_FAULT           1
 #define MMN_EVT_LIVELOCK        2
-#define MMN_EVT_F_WRITE         0x01
-#define MMN_EVT_F_UNPRIV        0x02
-#define MMN_EVT_F_FROM_CACHE    0x04
-#define MMN_EVT_F_STALLED       0x08
-#define MMN_EVT_F_STALE         0x10    /* LIVELOCK on a stale IOTLB entry */
+/* The record's flags byte */
+    FIELD(EVT_FLAGS, WRITE,      0, 1)
+    FIELD(EVT_FLAGS, UNPRIV,     1, 1)
+    FIELD(EVT_FLAGS, FROM_CACHE, 2, 1)
+    FIELD(EVT_FLAGS, STALLED,    3, 1)
+    FIELD(EVT_FLAGS, STALE,      4, 1)  /* LIVELOCK on a stale IOTLB entry */
+#define MMN_EVT_F_WRITE         R_EVT_FLAGS_WRITE_MASK
+#define MMN_EVT_F_UNPRIV        R_EVT_FLAGS_UNPRIV_MASK
+#define MMN_EVT_F_FROM_CACHE    R_EVT_FLAGS_FROM_CACHE_MASK
+#define MMN_EVT_F_STALLED       R_EVT_FLAGS_STALLED_MASK
+#define MMN_EVT_F_STALE         R_EVT_FLAGS_STALE_MASK
 
 /* DMA descriptors: 64 bytes */
 #define MMN_DMA_DESC_SIZE       64
