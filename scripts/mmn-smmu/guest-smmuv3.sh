@@ -123,7 +123,7 @@ t=$(now)
 mkdir -p "$out"
 aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -s \
     -I"$repo/tests/guest/lib" -I"$repo/tests/guest/mmn-smmu-drv" -I"$src" \
-    -o "$out/mmn-sva-repro" "$src/mmn-sva-repro.c" "$repo/tests/guest/lib/mmn-scenario.c"
+    -o "$out/mmn-sva-repro" "$src/mmn-sva-repro.c" "$repo"/tests/guest/lib/mmn-scenario-*.c
 
 # build_module NAME KDIR: mmn_sva_master.ko for one kernel tree into
 # $out/build-NAME (a copy of the sources: the checkout stays clean).

@@ -5,7 +5,8 @@
 # tests/guest/lib/mmn-scenario.h; this is the host side.
 #
 # Layout
-#   tests/guest/lib/mmn-scenario.[ch]   the library (documented header)
+#   tests/guest/lib/mmn-scenario.h      the library's documented header
+#   tests/guest/lib/mmn-scenario-*.c    the library, one file per part
 #   tests/guest/scenarios/NAME.c        one scenario program per file
 #   tests/guest/scenarios/expected.tsv  expected outcome per case
 #   tests/guest/scenario-init           the guest's /init
@@ -130,8 +131,8 @@ mmn_scenarios_headers() {
 }
 
 mmn_scenarios_build() {
-    local out=${1:-} r lib drv hdr cc=aarch64-linux-gnu-gcc src name failed=()
-    local -a srcs flags
+    local out=${1:-} r lib drv hdr cc=aarch64-linux-gnu-gcc src name o failed=()
+    local -a srcs flags objs=()
     [ -n "$out" ] || { _mmn_scen_fail "usage: mmn_scenarios_build OUTDIR [SRC.c...]"; return 2; }
     shift
     r=$(_mmn_scen_repo)
@@ -148,19 +149,24 @@ mmn_scenarios_build() {
     hdr=$(mmn_scenarios_headers) || return 1
     mkdir -p "$out"
     flags=(-static -O2 -g0 -Wall -Wextra -D_GNU_SOURCE -I"$lib" -I"$drv" -isystem "$hdr")
-    if ! "$cc" "${flags[@]}" -c -o "$out/.mmn-scenario.o" "$lib/mmn-scenario.c"; then
-        _mmn_scen_fail "the scenario library tests/guest/lib/mmn-scenario.c" \
-            "does not compile (errors above); no scenario was built."
-        return 1
-    fi
+    for src in "$lib"/mmn-scenario-*.c; do
+        o="$out/.$(basename "$src" .c).o"
+        objs+=("$o")
+        if ! "$cc" "${flags[@]}" -c -o "$o" "$src"; then
+            rm -f "${objs[@]}"
+            _mmn_scen_fail "the scenario library ($src) does not compile" \
+                "(errors above); no scenario was built."
+            return 1
+        fi
+    done
     for src in "${srcs[@]}"; do
         [ -f "$src" ] || { failed+=("$src (no such file)"); continue; }
         name=$(basename "$src" .c)
-        if ! "$cc" "${flags[@]}" -s -o "$out/$name" "$src" "$out/.mmn-scenario.o"; then
+        if ! "$cc" "${flags[@]}" -s -o "$out/$name" "$src" "${objs[@]}"; then
             failed+=("$src")
         fi
     done
-    rm -f "$out/.mmn-scenario.o"
+    rm -f "${objs[@]}"
     if [ ${#failed[@]} -gt 0 ]; then
         _mmn_scen_fail "${#failed[@]} scenario(s) did not compile:" \
             "${failed[*]}. The compiler's errors are above. A scenario is a" \

@@ -20,7 +20,11 @@
  *
  * Files:
  *   tests/guest/lib/mmn-scenario.h   this header (API + contract)
- *   tests/guest/lib/mmn-scenario.c   the library, linked into every scenario
+ *   tests/guest/lib/mmn-scenario-*.c the library, linked into every
+ *                                    scenario, one file per part of the
+ *                                    API below: -device.c, -memory.c,
+ *                                    -kernel.c (controls), -process.c,
+ *                                    -results.c
  *   tests/guest/scenarios/NAME.c     one program per file; built with
  *                                    mmn_scenarios_build (sourced from
  *                                    scripts/mmn-smmu/lib/scenarios.sh)
