@@ -249,7 +249,8 @@ static void op_dma(Seq *s, int i, bool write)
         qtest_memset(s->qts, s->buf, 0xa5, len);
         d = mk_dma_desc(MMN_DMA_OP_READ, CTX, va + off, len, s->buf, 0);
     }
-    mk_dma_fault_loop(s->mm, &d, MAX_ITER, &r);
+    mk_dma_fault_loop_with(s->mm, &d, MAX_ITER, s->fault_fn, s->fault_opaque,
+                           &r);
     s->counts[C_DMA_FAULTS] += r.faults;
 
     switch (r.state) {

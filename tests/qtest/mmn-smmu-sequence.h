@@ -117,6 +117,9 @@ typedef struct Seq {
     uint64_t counts[NR_COUNTS];
     uint64_t routes[NR_STALE_RO_ROUTES];    /* upgrades seen */
     unsigned reports;
+    /* the DMA fault handler (NULL: mk_handle_mm_fault) and its opaque */
+    MkFaultHandler fault_fn;
+    void *fault_opaque;
 } Seq;
 
 extern const char *const op_names[NR_OPS];
