@@ -18,6 +18,9 @@
  *    the command ring ahead of the consumer;
  *  - command-flood: a full ring of 32 Ki commands whose commands rewrite
  *    the ones after them while the ring is consumed;
+ *  - ram-bar: another device's BAR that is RAM (bochs-display's VRAM)
+ *    as DMA output page, command ring and bounce buffer, then switched
+ *    off by the guest;
  *  - bounce-buffer-unmapped: behind QEMU's SMMUv3 (-M virt,iommu=smmuv3),
  *    the bounce buffer of a stalled descriptor is unmapped before
  *    DMA_RESUME.
@@ -63,7 +66,7 @@ static unsigned targets_of(Env *e, Target *t)
     return n;
 }
 
-/* A READ of @va on CTX_RAW; returns the DMA status, *@ev its event. */
+/* A DMA (@op) of @va on @ctx; returns its status, *@ev its event. */
 static uint32_t raw_dma(Env *e, uint8_t op, uint16_t ctx, uint64_t va,
                         uint32_t len, uint64_t buf, MmnEvt *ev)
 {
@@ -540,6 +543,93 @@ static void test_command_flood(void)
 }
 
 /* ---------------------------------------------------------------- */
+/* another device's BAR that is RAM: bochs-display's VRAM             */
+
+#define BOCHS_SLOT      6
+
+/* bochs-display's Memory Space Enable, on or off. */
+static void bochs_decode(QPCIDevice *bochs, bool on)
+{
+    uint16_t cmd = qpci_config_readw(bochs, PCI_COMMAND);
+
+    qpci_config_writew(bochs, PCI_COMMAND, on ? cmd | PCI_COMMAND_MEMORY :
+                       cmd & ~PCI_COMMAND_MEMORY);
+}
+
+/*
+ * A BAR backed by RAM (hw/display/bochs-display.c: BAR 0 is
+ * memory_region_init_ram()) is RAM while the guest lets it decode, and
+ * stops being RAM when it does not.  DMA output, rings and bounce
+ * buffers there work like guest RAM, and fail like MMIO once it is
+ * gone: the bounce buffer of a stalled descriptor too, without any IOMMU.
+ */
+static void test_ram_bar(void)
+{
+    Env e;
+    QPCIDevice *bochs;
+    QPCIBar vbar;
+    uint64_t vram, good_cmdq, out;
+    MmnDmaDesc d;
+    MmnEvt ev;
+    MmnCmd c;
+    uint32_t st;
+
+    hst_start(&e, HST_CMDLINE " -device bochs-display,addr=06.0,romfile=", 6);
+    bochs = qpci_device_find(&e.bus.bus, QPCI_DEVFN(BOCHS_SLOT, 0));
+    g_assert_nonnull(bochs);
+    vbar = qpci_iomap(bochs, 0, NULL);
+    qpci_device_enable(bochs);
+    vram = vbar.addr;
+
+    /* a page of VRAM as a DMA output page */
+    hst_leaf(&e, VA_OUT, hst_page(vram));
+    st = raw_dma(&e, MMN_DMA_OP_FILL, CTX_RAW, VA_OUT, MK_PAGE_SIZE, 0, NULL);
+    g_assert_cmpuint(st, ==, MMN_DMA_ST_DONE);
+    hst_assert_words(&e, vram, MK_PAGE_SIZE, 0x3c3c3c3c);
+
+    /* the command ring in VRAM, then VRAM gone: BAD_ADDR */
+    good_cmdq = e.k->cmdq;
+    mk_cmdq_set_base(e.k, vram + 0x2000, vram + 0x2000);
+    mk_sync(e.k);
+    bochs_decode(bochs, false);
+    c = mk_cmd_init(MMN_CMD_SYNC, 0);
+    g_assert_cmpuint(mk_cmd_try(e.k, &c), ==, MMN_CMDQ_ERR_BAD_ADDR);
+    bochs_decode(bochs, true);
+    mk_cmdq_ack(e.k);
+    mk_cmdq_set_base(e.k, good_cmdq, good_cmdq);
+    mk_sync(e.k);
+
+    /*
+     * A WRITE from a VRAM bounce buffer stalls; the guest turns VRAM off
+     * and resumes: BAD_DESC, the output page keeps its contents.
+     */
+    mk_bind(e.k, CTX_SPARE, e.l1, RAW_CFG | MMN_CTX_CFG_STALL);
+    hst_leaf(&e, VA_OUT, 0);
+    qtest_memset(e.qts, vram + 0x4000, 0x77, MK_PAGE_SIZE);
+    d = mk_dma_desc(MMN_DMA_OP_WRITE, CTX_SPARE, VA_OUT, MK_PAGE_SIZE,
+                    vram + 0x4000, 0);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(mk_dma_submit(e.k, &d, NULL)), ==,
+                     MMN_DMA_ST_STALLED);
+    g_assert_true(mk_evt_pop(e.k, &ev));
+    out = mk_alloc(e.k, MK_PAGE_SIZE, MK_PAGE_SIZE);
+    qtest_memset(e.qts, out, 0x19, MK_PAGE_SIZE);
+    qtest_writeq(e.qts, hst_leaf_slot(&e, VA_OUT), hst_page(out));
+    bochs_decode(bochs, false);
+    c = mk_cmd_init(MMN_CMD_DMA_RESUME, 0);
+    mk_cmd(e.k, &c);
+    st = mk_readl(e.k, A_DMA_STATUS);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_BAD_DESC);
+    hst_assert_words(&e, out, MK_PAGE_SIZE, 0x19191919);
+    bochs_decode(bochs, true);
+    mk_unbind(e.k, CTX_SPARE);
+    hst_leaf(&e, VA_OUT, 0);
+
+    g_free(bochs);
+    hst_assert_working(&e);
+    hst_stop(&e);
+}
+
+/* ---------------------------------------------------------------- */
 /* a bounce buffer that an IOMMU in front of the device unmaps        */
 
 #define V3_SID          0x20u       /* RID of 00:04.0 */
@@ -641,6 +731,7 @@ int main(int argc, char **argv)
     qtest_add_func("/mmn-smmu/hostile/self-map", test_self_map);
     qtest_add_func("/mmn-smmu/hostile/own-structures", test_own_structures);
     qtest_add_func("/mmn-smmu/hostile/command-flood", test_command_flood);
+    qtest_add_func("/mmn-smmu/hostile/ram-bar", test_ram_bar);
     qtest_add_func("/mmn-smmu/hostile/bounce-buffer-unmapped/write",
                    test_bounce_unmapped_write);
     qtest_add_func("/mmn-smmu/hostile/bounce-buffer-unmapped/read",
