@@ -105,10 +105,9 @@ uint64_t hst_leaf_slot(Env *e, uint64_t va)
 
 void hst_leaf(Env *e, uint64_t va, uint64_t desc)
 {
-    MmnCmd c = mk_cmd_init(MMN_CMD_TLBI_PAGE, CTX_RAW);
+    MmnCmd c = mk_cmd_init(MMN_CMD_TLBI_ALL, 0);
 
     qtest_writeq(e->qts, hst_leaf_slot(e, va), desc);
-    c.a0 = va;
     mk_cmd(e->k, &c);
 }
 
@@ -181,6 +180,21 @@ void hst_assert_working(Env *e)
     if (e->kp) {
         mk_sync(e->kp);
     }
+}
+
+void hst_desc_at(MmnKernel *k, uint64_t at, const MmnDmaDesc *d)
+{
+    uint8_t b[MMN_DMA_DESC_SIZE] = { 0 };
+
+    b[0] = d->op;
+    stw_le_p(b + 2, d->ctx);
+    stl_le_p(b + 4, d->len);
+    stq_le_p(b + 8, d->va);
+    stq_le_p(b + 16, d->buf);
+    stl_le_p(b + 24, d->pattern);
+    qtest_memwrite(k->qts, at, b, sizeof(b));
+    mk_writel(k, A_DMA_DESC_LO, (uint32_t)at);
+    mk_writel(k, A_DMA_DESC_HI, at >> 32);
 }
 
 void hst_cmd_batch(MmnKernel *k, const MmnCmd *cmds, unsigned n)

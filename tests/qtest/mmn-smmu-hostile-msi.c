@@ -36,16 +36,8 @@ static void dma_fault_desc(Env *e, MmnKernel *k, uint64_t at)
 {
     MmnDmaDesc d = mk_dma_desc(MMN_DMA_OP_READ, CTX_RAW, VA_HOLE, 64,
                                e->buf, 0);
-    uint8_t b[MMN_DMA_DESC_SIZE] = { 0 };
 
-    b[0] = d.op;
-    stw_le_p(b + 2, d.ctx);
-    stl_le_p(b + 4, d.len);
-    stq_le_p(b + 8, d.va);
-    stq_le_p(b + 16, d.buf);
-    qtest_memwrite(e->qts, at, b, sizeof(b));
-    mk_writel(k, A_DMA_DESC_LO, (uint32_t)at);
-    mk_writel(k, A_DMA_DESC_HI, at >> 32);
+    hst_desc_at(k, at, &d);
 }
 
 /* RAM: the data lands, as a 32-bit word, once per event. */

@@ -621,6 +621,28 @@ static void test_ram_bar(void)
     g_assert_cmpuint(MMN_DMA_STATUS_STATE(st), ==, MMN_DMA_ST_BAD_DESC);
     hst_assert_words(&e, out, MK_PAGE_SIZE, 0x19191919);
     bochs_decode(bochs, true);
+
+    /*
+     * The descriptor itself in VRAM, parked, VRAM turned off: the engine
+     * finishes from its copy, the write-back is skipped (guest error),
+     * DMA_STATUS has the result; the descriptor shows the parked state.
+     */
+    hst_leaf(&e, VA_OUT, 0);
+    d = mk_dma_desc(MMN_DMA_OP_READ, CTX_SPARE, VA_OUT, 64, e.buf, 0);
+    hst_desc_at(e.k, vram + 0x6000, &d);
+    mk_writel(e.k, A_DMA_DOORBELL, 1);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(qtest_readl(e.qts, vram + 0x6020)),
+                     ==, MMN_DMA_ST_STALLED);
+    g_assert_true(mk_evt_pop(e.k, &ev));
+    qtest_writeq(e.qts, hst_leaf_slot(&e, VA_OUT), hst_page(e.data));
+    bochs_decode(bochs, false);
+    c = mk_cmd_init(MMN_CMD_DMA_RESUME, 0);
+    mk_cmd(e.k, &c);
+    g_assert_cmpuint(mk_readl(e.k, A_DMA_STATUS), ==, MMN_DMA_ST_DONE);
+    hst_assert_words(&e, e.buf, 64, DATA_WORD);
+    bochs_decode(bochs, true);
+    g_assert_cmpuint(MMN_DMA_STATUS_STATE(qtest_readl(e.qts, vram + 0x6020)),
+                     ==, MMN_DMA_ST_STALLED);
     mk_unbind(e.k, CTX_SPARE);
     hst_leaf(&e, VA_OUT, 0);
 

@@ -98,7 +98,10 @@ uint64_t hst_qom(QTestState *qts, const char *id, const char *name);
 /* CTX_RAW's tables: an EL1 read/write page descriptor of @pa. */
 uint64_t hst_page(uint64_t pa);
 uint64_t hst_leaf_slot(Env *e, uint64_t va);
-/* Set VA's level-3 descriptor (VA_RAW's L3 table) and TLBI_PAGE it. */
+/*
+ * Set VA's level-3 descriptor (VA_RAW's L3 table) and TLBI_ALL (every
+ * context the cases bind on these tables caches its own entries).
+ */
 void hst_leaf(Env *e, uint64_t va, uint64_t desc);
 
 void hst_snap(Env *e, Snap *s);
@@ -107,6 +110,8 @@ void hst_assert_words(Env *e, uint64_t pa, uint64_t len, uint32_t word);
 /* A SYNC and a READ of VA_RAW work; the peer answers. */
 void hst_assert_working(Env *e);
 
+/* Write @d at @at (any address) and point DMA_DESC at it; no doorbell. */
+void hst_desc_at(MmnKernel *k, uint64_t at, const MmnDmaDesc *d);
 /* Write @n commands at PROD and move PROD once. */
 void hst_cmd_batch(MmnKernel *k, const MmnCmd *cmds, unsigned n);
 
