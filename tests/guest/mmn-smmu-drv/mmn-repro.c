@@ -60,10 +60,11 @@ static int dma(int fd, unsigned int op, void *va, void *buf, struct mmn_dma *r)
 	       "(events %u, from cache %u) retries %u livelock_count %u "
 	       "notifications %u check entries %u "
 	       "stale %u (readonly %u writable %u) cmd_errors %u "
-	       "last notification [%#llx, %#llx)\n",
+	       "last notification [0x%llx, 0x%llx)\n",
 	       op == MMN_OP_READ ? "READ" : "WRITE", va, state_name(r->state),
 	       r->done, r->faults, r->fault_events, r->cached_faults,
-	       r->retries, r->livelock_count, r->notifications, r->check_entries, r->check_stale,
+	       r->retries, r->livelock_count, r->notifications,
+	       r->check_entries, r->check_stale,
 	       r->check_stale_readonly, r->check_stale_writable,
 	       r->cmd_errors, (unsigned long long)r->last_start,
 	       (unsigned long long)r->last_end);
@@ -77,7 +78,7 @@ static int run(const char *scenario, const char *kernel, int last)
 	unsigned char in[PAGE], out[PAGE], before[PAGE];
 	struct mmn_dma rd = {}, wr;
 	struct mmn_bind b;
-	volatile unsigned char *p;
+	volatile unsigned char *p;	/* the CPU accesses must happen */
 	const char *data, *read = "n/a";
 	int fd, i;
 
@@ -102,7 +103,7 @@ static int run(const char *scenario, const char *kernel, int last)
 		perror("MMN_IOC_BIND");
 		return -1;
 	}
-	printf("mmn-guest: %s: page %p, bound ttb %#llx va_bits %u\n",
+	printf("mmn-guest: %s: page %p, bound ttb 0x%llx va_bits %u\n",
 	       scenario, p, (unsigned long long)b.ttb, b.va_bits);
 
 	if (!shared) {
@@ -131,7 +132,8 @@ static int run(const char *scenario, const char *kernel, int last)
 	if (wr.state == MMN_ST_DONE)
 		data = memcmp((void *)p, out, PAGE) ? "MISMATCH" : "ok";
 	else
-		data = memcmp((void *)p, before, PAGE) ? "CHANGED" : "unchanged";
+		data = memcmp((void *)p, before, PAGE) ? "CHANGED" :
+		       "unchanged";
 
 	printf("MMN-GUEST-REPRO: kernel=%s scenario=%s state=%s faults=%u "
 	       "cached=%u retries=%u notifications=%u stale_readonly=%u "

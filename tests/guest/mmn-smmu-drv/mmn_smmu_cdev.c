@@ -30,7 +30,8 @@ static int mmn_events_read(struct mmn_file *f, struct mmn_events __user *u)
 		ev->lost = READ_ONCE(md->evt_seq) - seq - MMN_EVENTS_MAX;
 		seq += ev->lost;
 	}
-	while (ev->nr < MMN_EVENTS_MAX && mmn_log_next(md, &seq, &ev->ev[ev->nr]))
+	while (ev->nr < MMN_EVENTS_MAX &&
+	       mmn_log_next(md, &seq, &ev->ev[ev->nr]))
 		ev->nr++;
 	md->evt_read = seq;
 	ev->evtq_lost = readl(md->regs + MMN_EVTQ_LOST);
@@ -50,7 +51,8 @@ static int mmn_check_read(struct mmn_file *f, struct mmn_check_report __user *u)
 	if (md->bound != f)
 		return -EINVAL;
 	memset(chk, 0, sizeof(*chk));
-	ret = mmn_cmd(md, MMN_CMD_CHECK, md->desc_dma + sizeof(*md->desc), 0, 0);
+	ret = mmn_cmd(md, MMN_CMD_CHECK, md->desc_dma + sizeof(*md->desc),
+		      0, 0);
 	if (ret)
 		return ret;
 	rep.entries = le32_to_cpu(chk->entries);

@@ -15,7 +15,8 @@
 #define MMN_MAX_RETRIES		64	/* the device gives up at 16 */
 #define MMN_DMA_WAIT		(5 * HZ)
 
-/* What iommu_sva_handle_mm() (6.12; iommu_sva_handle_iopf in 6.1) does
+/*
+ * What iommu_sva_handle_mm() (6.12; iommu_sva_handle_iopf in 6.1) does
  * for a page request.
  */
 static bool mmn_handle_fault(struct mm_struct *mm, const struct mmn_event *e)
@@ -92,7 +93,8 @@ static int mmn_dma_run(struct mmn_file *f, bool park)
 
 	for (;;) {
 		if (!md->cur_has_fault &&
-		    !wait_event_timeout(md->wq, mmn_dma_settled(md, md->cur_seq),
+		    !wait_event_timeout(md->wq,
+					mmn_dma_settled(md, md->cur_seq),
 					MMN_DMA_WAIT))
 			dev_warn_ratelimited(&md->pdev->dev,
 					     "no interrupt for the DMA in %d s\n",

@@ -9,35 +9,35 @@
  * ARM_SMMU_FEAT_RANGE_INV; module parameter range_inv=1 models one with
  * it).  What each part mirrors:
  *
- *   part              Linux 6.1                     Linux 6.12
- *   subscription      arm_smmu_mmu_notifier_get:    arm_smmu_sva_domain_alloc:
- *                     mmu_notifier_register, ops    mmu_notifier_register, ops
- *                     .invalidate_range .release    .arch_invalidate_secondary_tlbs
- *                     .free_notifier                .release .free_notifier
- *   invalidation      arm_smmu_mm_invalidate_range  arm_smmu_mm_arch_invalidate_
- *                                                   secondary_tlbs
+ *   part          Linux 6.1                     Linux 6.12
+ *   subscription  arm_smmu_mmu_notifier_get:    arm_smmu_sva_domain_alloc:
+ *                 mmu_notifier_register, ops    mmu_notifier_register, ops
+ *                 .invalidate_range .release    .arch_invalidate_secondary_tlbs
+ *                 .free_notifier                .release .free_notifier
+ *   invalidation  arm_smmu_mm_invalidate_range  arm_smmu_mm_arch_invalidate_
+ *                                               secondary_tlbs
  *     size = end - start; without RANGE_INV a size >= CMDQ_MAX_TLBI_OPS
  *     pages (1 << (PAGE_SHIFT - 3) = 512) becomes 0; with RANGE_INV 6.12
  *     turns ULONG_MAX (flush_tlb_mm's 0, -1UL) into 0.  Size 0:
  *     arm_smmu_tlb_inv_asid -> TLBI_CTX; else arm_smmu_tlb_inv_range_asid
  *     -> TLBI_RANGE [start, start + size).
- *   release           arm_smmu_mm_release: quiet_cd arm_smmu_mm_release: SVA CD
- *                     (translation off), then       with no mm (EPD0), then
- *                     arm_smmu_tlb_inv_asid         arm_smmu_tlb_inv_asid
+ *   release       arm_smmu_mm_release: quiet_cd arm_smmu_mm_release: SVA CD
+ *                 (translation off), then       with no mm (EPD0), then
+ *                 arm_smmu_tlb_inv_asid         arm_smmu_tlb_inv_asid
  *     -> MN_RELEASE (the context translates nothing more, entries gone),
  *     then TLBI_CTX.
- *   unbind            arm_smmu_mmu_notifier_put:    arm_smmu_sva_domain_free:
- *                     CD cleared, inv_asid unless   inv_asid, then
- *                     cleared, mmu_notifier_put     mmu_notifier_put
+ *   unbind        arm_smmu_mmu_notifier_put:    arm_smmu_sva_domain_free:
+ *                 CD cleared, inv_asid unless   inv_asid, then
+ *                 cleared, mmu_notifier_put     mmu_notifier_put
  *     -> TLBI_CTX (unless released), CTX_UNBIND, mmu_notifier_put (no
  *     ->release call; the subscription is freed by free_notifier after
  *     SRCU, and module exit waits with mmu_notifier_synchronize, as
  *     arm_smmu_sva_notifier_synchronize does).
- *   faults            iopf_handle_group -> iommu_sva_handle_iopf (6.12) /
- *                     iommu_sva_handle_iopf (6.1): handle_mm_fault with
- *                     FAULT_FLAG_REMOTE, then resume (DMA_RESUME) or abort.
- *   events            arm_smmu_evtq_thread: the event queue is drained on
- *                     the interrupt (MSI), not polled.
+ *   faults        iopf_handle_group -> iommu_sva_handle_iopf (6.12) /
+ *                 iommu_sva_handle_iopf (6.1): handle_mm_fault with
+ *                 FAULT_FLAG_REMOTE, then resume (DMA_RESUME) or abort.
+ *   events        arm_smmu_evtq_thread: the event queue is drained on
+ *                 the interrupt (MSI), not polled.
  *
  * DMA runs in process context (ioctl): the ioctl waits for the event
  * interrupt, handles a stalled fault like the I/O page fault handler and

@@ -59,7 +59,7 @@ static int mmn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_region;
 	}
 	if (readl(md->regs + MMN_ID) != MMN_ID_VALUE) {
-		dev_err(&pdev->dev, "bad ID %#x\n", readl(md->regs + MMN_ID));
+		dev_err(&pdev->dev, "bad ID 0x%x\n", readl(md->regs + MMN_ID));
 		ret = -ENODEV;
 		goto err_unmap;
 	}
@@ -106,7 +106,7 @@ static int mmn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	       md->regs + MMN_IRQ_ENABLE);
 	writel(ctrl, md->regs + MMN_CTRL);
 	if ((readl(md->regs + MMN_STATUS) & ctrl) != ctrl) {
-		dev_err(&pdev->dev, "queues not enabled: status %#x\n",
+		dev_err(&pdev->dev, "queues not enabled: status 0x%x\n",
 			readl(md->regs + MMN_STATUS));
 		ret = -EIO;
 		goto err_disable;
@@ -116,7 +116,8 @@ static int mmn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = mmn_cdev_register(md);
 	if (ret)
 		goto err_disable;
-	dev_info(&pdev->dev, "mmn-smmu: cmdq %pad evtq %pad, MSI irq %d, /dev/%s\n",
+	dev_info(&pdev->dev,
+		 "mmn-smmu: cmdq %pad evtq %pad, MSI irq %d, /dev/%s\n",
 		 &md->cmdq_dma, &md->evtq_dma, md->irq, MMN_MISC_NAME);
 	return 0;
 
@@ -194,5 +195,6 @@ static void __exit mmn_exit(void)
 }
 module_exit(mmn_exit);
 
-MODULE_DESCRIPTION("SVA test driver for QEMU's mmn-smmu (mmu_notifier forwarding)");
+MODULE_DESCRIPTION("SVA test driver for QEMU's mmn-smmu "
+		   "(mmu_notifier forwarding)");
 MODULE_LICENSE("GPL");

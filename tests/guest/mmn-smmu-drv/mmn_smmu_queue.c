@@ -45,7 +45,7 @@ int mmn_cmd(struct mmn_dev *md, u8 opcode, u64 a0, u64 a1, u64 a2)
 	spin_unlock_irqrestore(&md->cmdq_lock, flags);
 	if (ret)
 		dev_warn_ratelimited(&md->pdev->dev,
-				     "command 0x%02x a0 %#llx a1 %#llx: error %u\n",
+				     "command 0x%02x a0 0x%llx a1 0x%llx: error %u\n",
 				     opcode, a0, a1, err & 0xff);
 	return ret;
 }

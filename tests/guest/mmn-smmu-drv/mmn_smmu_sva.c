@@ -203,7 +203,7 @@ int mmn_bind(struct mmn_file *f, struct mmn_bind __user *ubind)
 	spin_unlock_irq(&md->cmdq_lock);
 	md->bound = f;
 	atomic_set(&md->notifications, 0);
-	dev_info(&md->pdev->dev, "bound pid %d: ttb %#llx va_bits %u\n",
+	dev_info(&md->pdev->dev, "bound pid %d: ttb 0x%llx va_bits %u\n",
 		 current->pid, b.ttb, b.va_bits);
 	return copy_to_user(ubind, &b, sizeof(b)) ? -EFAULT : 0;
 }

@@ -48,7 +48,7 @@ struct mmn_dma {
 	__u32 check_stale_writable;
 	__u64 last_start;	/* last notification forwarded: [start, end) */
 	__u64 last_end;
-	__u64 fault_va;		/* descriptor's last fault VA (STALLED: where) */
+	__u64 fault_va;		/* last fault VA (STALLED: where) */
 };
 
 /*
@@ -78,10 +78,12 @@ struct mmn_dma {
 #define MMN_EVENT_F_UNPRIV	(1u << 1)
 #define MMN_EVENT_F_FROM_CACHE	(1u << 2)
 #define MMN_EVENT_F_STALLED	(1u << 3)
-#define MMN_EVENT_F_STALE	(1u << 4)	/* LIVELOCK: the entry was stale */
+#define MMN_EVENT_F_STALE	(1u << 4)	/* LIVELOCK: a stale entry */
 
-/* struct mmn_dma.status: bit 25 STALE (LIVELOCK only): the IOTLB entry
- * that kept faulting is stale; clear: a coherent livelock */
+/*
+ * struct mmn_dma.status: bit 25 STALE (LIVELOCK only): the IOTLB entry
+ * that kept faulting is stale; clear: a coherent livelock
+ */
 #define MMN_STATUS_STALE	(1u << 25)
 
 struct mmn_event {
@@ -128,7 +130,7 @@ struct mmn_check_report {
 struct mmn_counters {
 	__u64 notifications;	/* invalidate callback calls */
 	__u64 inv_range;	/* ... sent as a ranged TLBI (TLBI_RANGE) */
-	__u64 inv_ctx;		/* ... sent as a whole-context TLBI (TLBI_CTX) */
+	__u64 inv_ctx;		/* ... sent as a whole-context TLBI_CTX */
 	__u64 releases;		/* ->release calls (exit_mmap) */
 	__u64 faults_handled;	/* device faults given to handle_mm_fault */
 	__u64 fault_errors;	/* ... that failed (access aborted) */
