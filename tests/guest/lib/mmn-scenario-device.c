@@ -42,7 +42,7 @@ static void cpu_model(char *buf, size_t len)
 	else if (impl == 0)
 		snprintf(buf, len, "max");	/* QEMU's -cpu max */
 	else
-		snprintf(buf, len, "midr-%#lx", midr);
+		snprintf(buf, len, "midr-0x%lx", midr);
 }
 
 /* The kernel logs the ARM64_HW_DBM capability (arm64 cpufeature.c). */
@@ -186,8 +186,10 @@ const char *mmn_class(const struct mmn_dma *d)
 	case MMN_ST_DONE:
 		return d->faults ? "healed" : "clean";
 	case MMN_ST_LIVELOCK:
-		/* the device's verdict (docs/specs/mmn-smmu.rst, "Livelock
-		 * detection": status bit 25 STALE) */
+		/*
+		 * the device's verdict (docs/specs/mmn-smmu.rst, "Livelock
+		 * detection": status bit 25 STALE)
+		 */
 		return d->status & MMN_STATUS_STALE ? "stale" : "coherent";
 	case MMN_ST_FAULT:
 	case MMN_ST_ABORTED:

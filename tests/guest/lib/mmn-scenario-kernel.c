@@ -50,8 +50,8 @@ int mmn_sysfs_read(const char *path, char *buf, size_t len)
 	ssize_t n;
 
 	if (fd < 0)
-		return errno == ENOENT ? mmn_na("%s: not on this kernel", path) :
-		       -errno;
+		return errno == ENOENT ?
+		       mmn_na("%s: not on this kernel", path) : -errno;
 	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n < 0)
@@ -87,8 +87,10 @@ int mmn_sysfs_set(const char *path, const char *value)
 			saved_pid = getpid();
 			atexit(mmn_restore);
 		}
-		snprintf(saved[nr_saved].path, sizeof(saved[0].path), "%s", path);
-		snprintf(saved[nr_saved].value, sizeof(saved[0].value), "%s", old);
+		snprintf(saved[nr_saved].path, sizeof(saved[0].path), "%s",
+			 path);
+		snprintf(saved[nr_saved].value, sizeof(saved[0].value), "%s",
+			 old);
 		nr_saved++;
 	}
 	fd = open(path, O_WRONLY);
@@ -141,7 +143,8 @@ int mmn_hugetlb_reserve(unsigned int n)
 
 	ret = mmn_sysfs_read(free_path, buf, sizeof(buf));
 	if (ret)
-		return ret == MMN_NA ? mmn_na("no 2 MiB hugetlb pages here") : ret;
+		return ret == MMN_NA ?
+		       mmn_na("no 2 MiB hugetlb pages here") : ret;
 	have = strtoul(buf, NULL, 10);
 	if (have >= n)
 		return 0;
@@ -157,7 +160,8 @@ int mmn_hugetlb_reserve(unsigned int n)
 	if (ret)
 		return ret;
 	if (strtoul(buf, NULL, 10) < n)
-		return mmn_na("only %s free 2 MiB hugetlb pages, %u needed", buf, n);
+		return mmn_na("only %s free 2 MiB hugetlb pages, %u needed",
+			      buf, n);
 	return 0;
 }
 
@@ -184,7 +188,8 @@ int mmn_ksm_merge(void *p, size_t len, unsigned int timeout_ms)
 	if (ret)
 		return ret;
 	if (madvise(p, len, MADV_MERGEABLE))
-		return errno == EINVAL ? mmn_na("MADV_MERGEABLE refused") : -errno;
+		return errno == EINVAL ?
+		       mmn_na("MADV_MERGEABLE refused") : -errno;
 	for (waited = 0; waited < timeout_ms; waited += 20) {
 		size_t off;
 		uint64_t pfn = 0;

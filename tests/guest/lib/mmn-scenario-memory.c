@@ -131,9 +131,11 @@ int mmn_mem_map(struct mmn_mem *mem, enum mmn_mem_kind kind, size_t len)
 		ret = mmn_hugetlb_reserve(len / MMN_PMD_SIZE + 1);
 		if (ret)
 			return ret;
-		flags = (kind == MMN_MEM_HUGETLB_SHARED ? MAP_SHARED :
-			 MAP_PRIVATE) | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB;
-		mem->map = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+		flags = kind == MMN_MEM_HUGETLB_SHARED ? MAP_SHARED :
+			MAP_PRIVATE;
+		flags |= MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB;
+		mem->map = mmap(NULL, len, PROT_READ | PROT_WRITE, flags,
+				-1, 0);
 		if (mem->map == MAP_FAILED)
 			return errno == ENOMEM ?
 			       mmn_na("no free 2 MiB hugetlb pages") : -errno;
@@ -141,7 +143,8 @@ int mmn_mem_map(struct mmn_mem *mem, enum mmn_mem_kind kind, size_t len)
 		mem->p = mem->map;
 		return 0;
 	case MMN_MEM_TMPFS_SHARED:
-		ret = ensure_tmpfs_mount(SHMEM_SMALL_MNT, "huge=never,size=64m");
+		ret = ensure_tmpfs_mount(SHMEM_SMALL_MNT,
+					 "huge=never,size=64m");
 		if (ret)
 			return ret;
 		return map_file(mem, SHMEM_SMALL_MNT, len, MMN_PAGE);
@@ -162,7 +165,8 @@ int mmn_mem_map(struct mmn_mem *mem, enum mmn_mem_kind kind, size_t len)
 	if (align > MMN_PAGE) {
 		if (madvise(mem->p, len, MADV_HUGEPAGE))
 			return errno == EINVAL ?
-			       mmn_na("MADV_HUGEPAGE refused (no THP)") : -errno;
+			       mmn_na("MADV_HUGEPAGE refused (no THP)") :
+			       -errno;
 	} else {
 		/* small-page kinds stay small even with THP "always" */
 		madvise(mem->p, len, MADV_NOHUGEPAGE);
@@ -184,7 +188,7 @@ void mmn_mem_unmap(struct mmn_mem *mem)
 
 void mmn_touch_read(const void *p, size_t len)
 {
-	const volatile unsigned char *c = p;
+	const volatile unsigned char *c = p;	/* the reads must happen */
 	size_t i;
 
 	for (i = 0; i < len; i += MMN_PAGE)
@@ -286,10 +290,12 @@ int mmn_backing(const void *p, struct mmn_backing *b)
 	if (f & ((1ULL << KPF_COMPOUND_HEAD) | (1ULL << KPF_COMPOUND_TAIL))) {
 		/* walk to the head, then over the tails */
 		while (before < pfn && before < 262144 &&
-		       !(kpageflags(pfn - before) & (1ULL << KPF_COMPOUND_HEAD)))
+		       !(kpageflags(pfn - before) &
+			 (1ULL << KPF_COMPOUND_HEAD)))
 			before++;
 		while (after < 262144 &&
-		       (kpageflags(pfn + after + 1) & (1ULL << KPF_COMPOUND_TAIL)))
+		       (kpageflags(pfn + after + 1) &
+			(1ULL << KPF_COMPOUND_TAIL)))
 			after++;
 		b->folio_size = (before + after + 1) * MMN_PAGE;
 	} else {

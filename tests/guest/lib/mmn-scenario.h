@@ -130,8 +130,8 @@
 #include "mmn_smmu_uapi.h"
 
 #define MMN_PAGE		4096UL
-#define MMN_PMD_SIZE		(2UL << 20)	/* PMD / 2 MiB hugetlb (4K granule) */
-#define MMN_NA			1		/* "not applicable on this kernel" */
+#define MMN_PMD_SIZE		(2UL << 20)	/* PMD, 2 MiB hugetlb (4K) */
+#define MMN_NA			1	/* "not applicable on this kernel" */
 #define MMN_EXT4_DIR		"/mnt/ext4"
 #define MMN_HUGETLB_PAGES_MIN	8
 
@@ -200,19 +200,17 @@ const char *mmn_class(const struct mmn_dma *d);
 enum mmn_mem_kind {
 	MMN_MEM_ANON_PRIVATE,	/* MAP_PRIVATE|MAP_ANONYMOUS, small pages */
 	MMN_MEM_ANON_SHARED,	/* MAP_SHARED|MAP_ANONYMOUS (shmem), small */
-	MMN_MEM_ANON_THP,	/* private anonymous, PMD aligned, MADV_HUGEPAGE */
-	MMN_MEM_ANON_MTHP,	/* private anonymous, with one mTHP size enabled
-				 * (mmn_mthp_enable), MADV_HUGEPAGE
-				 */
-	MMN_MEM_SHMEM_THP,	/* MAP_SHARED on a tmpfs mounted huge=always,
-				 * PMD aligned
-				 */
+	/* private anonymous, PMD aligned, MADV_HUGEPAGE */
+	MMN_MEM_ANON_THP,
+	/* private anonymous, one mTHP size (mmn_mthp_enable), MADV_HUGEPAGE */
+	MMN_MEM_ANON_MTHP,
+	/* MAP_SHARED on a tmpfs mounted huge=always, PMD aligned */
+	MMN_MEM_SHMEM_THP,
 	MMN_MEM_HUGETLB_SHARED,	/* MAP_SHARED|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_HUGETLB_PRIVATE, /* MAP_PRIVATE|MAP_HUGETLB, 2 MiB pages */
 	MMN_MEM_FILE_SHARED,	/* MAP_SHARED of a file in MMN_EXT4_DIR */
-	MMN_MEM_TMPFS_SHARED,	/* MAP_SHARED of a file on a tmpfs mounted
-				 * huge=never (shmem, small pages)
-				 */
+	/* MAP_SHARED of a file on a tmpfs mounted huge=never (shmem, small) */
+	MMN_MEM_TMPFS_SHARED,
 };
 
 struct mmn_mem {
@@ -243,7 +241,8 @@ void mmn_touch_write(void *p, size_t len, unsigned char v);
 int mmn_madvise(void *p, size_t len, int advice);
 int mmn_mprotect(void *p, size_t len, int prot);
 
-/* What backs the page at p (from /proc/self/pagemap and /proc/kpageflags,
+/*
+ * What backs the page at p (from /proc/self/pagemap and /proc/kpageflags,
  * and the VMA's /proc/self/smaps entry).
  */
 struct mmn_backing {
@@ -254,9 +253,11 @@ struct mmn_backing {
 	bool thp;		/* a transparent huge page of any size */
 	bool hugetlb;
 	bool ksm;
-	bool pmd_mapped;	/* the VMA has PMD-mapped THP (AnonHugePages,
-				 * ShmemPmdMapped or FilePmdMapped > 0)
-				 */
+	/*
+	 * the VMA has PMD-mapped THP (AnonHugePages, ShmemPmdMapped or
+	 * FilePmdMapped > 0)
+	 */
+	bool pmd_mapped;
 	bool exclusive;		/* pagemap bit 56: mapped exclusively */
 };
 int mmn_backing(const void *p, struct mmn_backing *b);
@@ -275,13 +276,15 @@ bool mmn_one_folio(const void *p, size_t len);
 int mmn_sysfs_set(const char *path, const char *value);
 void mmn_restore(void);
 int mmn_sysfs_read(const char *path, char *buf, size_t len);
-/* Only mTHP size kb enabled (hugepages-<kb>kB/enabled=always, every other
+/*
+ * Only mTHP size kb enabled (hugepages-<kb>kB/enabled=always, every other
  * size never).  MMN_NA before 6.8 (no per-size controls).
  */
 int mmn_mthp_enable(unsigned int kb);
 /* Make sure at least n 2 MiB hugetlb pages are free (vm.nr_hugepages). */
 int mmn_hugetlb_reserve(unsigned int n);
-/* MADV_MERGEABLE on [p, p + len), whose pages hold the same data, and
+/*
+ * MADV_MERGEABLE on [p, p + len), whose pages hold the same data, and
  * wait (at most timeout_ms) until KSM merged them all into one KSM page
  * (every page KSM, one PFN).
  */
@@ -379,7 +382,8 @@ int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len);
 	SKIP(return, fmt, ##__VA_ARGS__); \
 } while (0)
 
-/* In a TEST(): run expr (a library call); MMN_NA -> N/A row + SKIP,
+/*
+ * In a TEST(): run expr (a library call); MMN_NA -> N/A row + SKIP,
  * error -> failed ASSERT naming expr and the errno.
  */
 #define MMN_TRY(m, expr) do { \
@@ -403,7 +407,8 @@ int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len);
 	{ \
 		mmn_init(&self->m); \
 		ASSERT_EQ(0, mmn_open(&self->m)) \
-			TH_LOG("open/bind /dev/mmn-smmu: %s", strerror(errno)); \
+			TH_LOG("open/bind /dev/mmn-smmu: %s", \
+			       strerror(errno)); \
 	} \
 	FIXTURE_TEARDOWN(name) \
 	{ \

@@ -18,7 +18,7 @@ static void check_hugetlb(struct __test_metadata *_metadata, void *p)
 	struct mmn_backing b;
 
 	ASSERT_EQ(0, mmn_backing(p, &b));
-	ASSERT_TRUE(b.hugetlb) TH_LOG("not a hugetlb page (kpf %#llx)",
+	ASSERT_TRUE(b.hugetlb) TH_LOG("not a hugetlb page (kpf 0x%llx)",
 				      (unsigned long long)b.kpf);
 }
 

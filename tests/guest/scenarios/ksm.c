@@ -32,13 +32,13 @@ TEST_F_TIMEOUT(mmn, ksm_merge_write, 60)
 	ASSERT_EQ(0, mmn_backing(a, &ba));
 	ASSERT_EQ(0, mmn_backing(b, &bb));
 	ASSERT_TRUE(ba.ksm && bb.ksm && ba.pfn == bb.pfn)
-		TH_LOG("not merged: pfn %#llx ksm %d / pfn %#llx ksm %d",
+		TH_LOG("not merged: pfn 0x%llx ksm %d / pfn 0x%llx ksm %d",
 		       (unsigned long long)ba.pfn, ba.ksm,
 		       (unsigned long long)bb.pfn, bb.ksm);
 	MMN_TRY(&self->m, mmn_case_write(&self->m, &c, a, MMN_PAGE));
 	MMN_REPORT_CASE(&self->m, &c);
 	ASSERT_EQ(0, memcmp(b, twin_before, MMN_PAGE))
-		TH_LOG("the device wrote the merged KSM page: its twin changed");
+		TH_LOG("the device wrote the merged KSM page: twin changed");
 	mmn_mem_unmap(&mem);
 }
 

@@ -25,7 +25,8 @@ static int map_mthp(struct mmn_mem *mem)
 	return mmn_one_folio(mem->p, MTHP) ? 0 : -ENOMEM;
 }
 
-/* After fork (the child exits), the write fault finds a large folio:
+/*
+ * After fork (the child exits), the write fault finds a large folio:
  * wp_can_reuse_anon_folio refuses large folios, wp_page_copy copies.
  */
 TEST_F(mmn, mthp_fork)
@@ -41,7 +42,8 @@ TEST_F(mmn, mthp_fork)
 	mmn_mem_unmap(&mem);
 }
 
-/* The device caches the folio's entries, then madvise(advice) on the
+/*
+ * The device caches the folio's entries, then madvise(advice) on the
  * whole folio, then the device writes its first page.
  */
 static void after_madvise(struct __test_metadata *_metadata, struct mmn *m,

@@ -9,7 +9,8 @@
 
 MMN_FIXTURE(mmn);
 
-/* Shared anonymous page: after mprotect(RW) its PTE is writable-clean
+/*
+ * Shared anonymous page: after mprotect(RW) its PTE is writable-clean
  * again (shmem has no write notification): read-only to the device.
  */
 TEST_F(mmn, mprotect_ro_rw_shared)
@@ -28,7 +29,8 @@ TEST_F(mmn, mprotect_ro_rw_shared)
 	mmn_mem_unmap(&mem);
 }
 
-/* Private anonymous page written, mprotect(RO), the device caches it,
+/*
+ * Private anonymous page written, mprotect(RO), the device caches it,
  * mprotect(RW): change_pte_range makes the exclusive page writable at
  * once (can_change_pte_writable).
  */
@@ -48,7 +50,8 @@ TEST_F(mmn, mprotect_ro_rw_private)
 	mmn_mem_unmap(&mem);
 }
 
-/* Private page shared with a live child after fork: the device's write
+/*
+ * Private page shared with a live child after fork: the device's write
  * copies it (do_wp_page -> wp_page_copy, ptep_clear_flush_notify).
  */
 TEST_F(mmn, fork_cow)

@@ -37,7 +37,8 @@ static void read_then_write(struct __test_metadata *_metadata, struct mmn *m,
 	MMN_REPORT(m, &wr, read, mmn_data_verdict(&wr, p, out, before, LEN));
 }
 
-/* MAP_SHARED anonymous (shmem) page, CPU read: writable-clean PTE
+/*
+ * MAP_SHARED anonymous (shmem) page, CPU read: writable-clean PTE
  * (PTE_WRITE|PTE_RDONLY, from _PAGE_SHARED), read-only to the device.
  */
 TEST_F(mmn, writable_clean)
@@ -50,7 +51,8 @@ TEST_F(mmn, writable_clean)
 	mmn_mem_unmap(&mem);
 }
 
-/* The same without the device's READ: the write's own walk caches the
+/*
+ * The same without the device's READ: the write's own walk caches the
  * read-only entry and faults.
  */
 TEST_F(mmn, writable_clean_first_write)
@@ -63,7 +65,8 @@ TEST_F(mmn, writable_clean_first_write)
 	mmn_mem_unmap(&mem);
 }
 
-/* MAP_PRIVATE anonymous page written, fork, the child exits: the PTE stays
+/*
+ * MAP_PRIVATE anonymous page written, fork, the child exits: the PTE stays
  * write-protected but the page is exclusive again, so the device's write
  * fault reuses it (do_wp_page -> wp_page_reuse).
  */

@@ -33,7 +33,8 @@ static int map_thp(struct mmn_mem *mem)
 	return 0;
 }
 
-/* Written THP, fork, the child exits: the PMD stays write-protected, the
+/*
+ * Written THP, fork, the child exits: the PMD stays write-protected, the
  * folio is exclusive again; the device's write fault reuses it
  * (do_huge_pmd_wp_page -> reuse: pmdp_set_access_flags).
  */
@@ -55,7 +56,8 @@ static void child_nothing(void *arg)
 	(void)arg;
 }
 
-/* Written THP shared with a live child: the write fault cannot reuse it;
+/*
+ * Written THP shared with a live child: the write fault cannot reuse it;
  * do_huge_pmd_wp_page falls back (__split_huge_pmd), then do_wp_page
  * copies the small page (wp_page_copy).
  */
