@@ -101,9 +101,9 @@ static int job(int fd, unsigned int op, void *va, void *data,
 		printf("mmn-guest: JOB ioctl: %s\n", strerror(errno));
 		return -1;
 	}
-	printf("mmn-guest:   %s va %p: status %#x state %s kind %u "
+	printf("mmn-guest:   %s va %p: status 0x%x state %s kind %u "
 	       "from_cache %u done %u faults %u retries %u tlbi %u "
-	       "livelock_count %u fault_va %#llx timed_out %u %.3f ms\n",
+	       "livelock_count %u fault_va 0x%llx timed_out %u %.3f ms\n",
 	       op == MMN_SVA_OP_READ ? "READ" : "WRITE", va, j->status,
 	       state_name(j->state), j->fault_kind, j->from_cache, j->done,
 	       j->faults, j->retries, j->tlbi_count, j->livelock_count,
@@ -118,7 +118,7 @@ static int info(int fd, struct mmn_sva_info *i)
 		printf("mmn-guest: INFO ioctl: %s\n", strerror(errno));
 		return -1;
 	}
-	printf("mmn-guest: device id %#x version %#x, IOPF %d, SVA %d\n",
+	printf("mmn-guest: device id 0x%x version 0x%x, IOPF %d, SVA %d\n",
 	       i->id, i->version, i->iopf_err, i->sva_err);
 	return 0;
 }
@@ -139,7 +139,8 @@ static int run(const struct mmn *m, const char *scenario)
 	ret = mmn_mem_map(&mem, shared ? MMN_MEM_ANON_SHARED :
 			  MMN_MEM_ANON_PRIVATE, MMN_PAGE);
 	if (ret) {
-		printf("mmn-guest: %s: mapping: %s\n", scenario, strerror(-ret));
+		printf("mmn-guest: %s: mapping: %s\n", scenario,
+		       strerror(-ret));
 		return -1;
 	}
 	if (shared)

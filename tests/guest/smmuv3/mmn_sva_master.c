@@ -172,7 +172,7 @@ static long mmn_sva_bind(struct mmn_sva *s, struct file *f,
 	s->mm = current->mm;
 	s->pasid = iommu_sva_get_pasid(handle);
 	if (s->pasid & ~MMN_SVA_PASID_MASK) {
-		dev_warn(s->dev, "PASID %#x does not fit the device\n",
+		dev_warn(s->dev, "PASID 0x%x does not fit the device\n",
 			 s->pasid);
 		mmn_sva_unbind(s);
 		return -ERANGE;
@@ -248,7 +248,8 @@ static long mmn_sva_job(struct mmn_sva *s, struct file *f,
 		wr(s, REG_ABORT, 1);
 		wait_for_completion_timeout(&s->job_end,
 					    msecs_to_jiffies(ABORT_WAIT_MS));
-		dev_warn(s->dev, "job at %#llx: no JOB_END after %u ms, aborted\n",
+		dev_warn(s->dev,
+			 "job at 0x%llx: no JOB_END after %u ms, aborted\n",
 			 j.va, j.timeout_ms ?: DEFAULT_TIMEOUT_MS);
 	}
 	mmn_sva_read_result(s, &j);
@@ -257,7 +258,8 @@ static long mmn_sva_job(struct mmn_sva *s, struct file *f,
 		if (copy_to_user(u64_to_user_ptr(j.data), s->bounce, j.len))
 			return -EFAULT;
 	}
-	dev_dbg(s->dev, "job op %u va %#llx len %u: status %#x faults %u retries %u tlbi %u\n",
+	dev_dbg(s->dev,
+		"job op %u va 0x%llx len %u: status 0x%x faults %u retries %u tlbi %u\n",
 		j.op, j.va, j.len, j.status, j.faults, j.retries, j.tlbi_count);
 	if (left < 0)
 		return -EINTR;		/* killed while waiting: aborted */
@@ -366,8 +368,8 @@ static int mmn_sva_probe(struct platform_device *pdev)
 		return PTR_ERR(s->regs);
 	id = rd(s, REG_ID);
 	if (id != MMN_SVA_ID)
-		return dev_err_probe(dev, -ENODEV, "ID %#x is not mmn-sva-master\n",
-				     id);
+		return dev_err_probe(dev, -ENODEV,
+				     "ID 0x%x is not mmn-sva-master\n", id);
 	s->irq = platform_get_irq(pdev, 0);
 	if (s->irq < 0)
 		return s->irq;
@@ -385,7 +387,7 @@ static int mmn_sva_probe(struct platform_device *pdev)
 	 */
 	s->iopf_err = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_IOPF);
 	s->sva_err = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_SVA);
-	dev_info(dev, "version %#x, irq %d, IOPF %s (%d), SVA %s (%d)\n",
+	dev_info(dev, "version 0x%x, irq %d, IOPF %s (%d), SVA %s (%d)\n",
 		 rd(s, REG_VERSION), s->irq,
 		 s->iopf_err ? "unavailable" : "enabled", s->iopf_err,
 		 s->sva_err ? "unavailable" : "enabled", s->sva_err);
@@ -446,5 +448,6 @@ static struct platform_driver mmn_sva_driver = {
 };
 module_platform_driver(mmn_sva_driver);
 
-MODULE_DESCRIPTION("mmn-sva-master DMA master driver: SVA through Linux's arm-smmu-v3");
+MODULE_DESCRIPTION("mmn-sva-master DMA master driver: "
+		   "SVA through Linux's arm-smmu-v3");
 MODULE_LICENSE("GPL");

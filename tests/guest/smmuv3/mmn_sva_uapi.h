@@ -38,7 +38,7 @@ struct mmn_sva_job {
 	__u32 op;		/* MMN_SVA_OP_* */
 	__u32 len;
 	__u64 va;
-	__u64 data;		/* user buffer of len bytes (READ: out, WRITE: in) */
+	__u64 data;		/* user buffer, len bytes: READ out, WRITE in */
 	__u32 pattern;		/* FILL */
 	__u32 timeout_ms;	/* 0: 10000 */
 	/* out */
