@@ -20,7 +20,7 @@
 #include "qemu/bitops.h"
 #include "hw/mmn-smmu/iotlb.h"
 #include "../../unit/mmn-smmu/mmn-fake-mem.h"
-#ifdef __GLIBC__
+#ifdef MMN_HAVE_MALLINFO2
 #include <malloc.h>
 #endif
 
@@ -43,7 +43,7 @@ static uint64_t now_ns(void)
 
 static uint64_t heap_used(void)
 {
-#ifdef __GLIBC__
+#ifdef MMN_HAVE_MALLINFO2     /* meson.build: glibc 2.33 and later */
     return mallinfo2().uordblks;
 #else
     return 0;
