@@ -101,7 +101,8 @@ if [ $# -eq 0 ]; then
     set -- qemu-system-aarch64 tests/qtest/qos-test \
         tests/qtest/mmn-smmu-repro tests/qtest/mmn-smmu-migration-test \
         tests/qtest/mmn-smmu-robustness-test tests/qtest/mmn-smmu-sequence-test \
-        tests/qtest/mmn-smmu-interface-test \
+        tests/qtest/mmn-smmu-interface-test tests/qtest/mmn-smmu-hostile-test \
+        tests/qtest/mmn-smmu-migration-load-test \
         tests/qtest/mmn-smmuv3-test tests/qtest/mmn-smmuv3-errors-test \
         tests/qtest/mmn-smmuv3-robustness-test tests/qtest/mmn-smmuv3-diff-test \
         mmn-smmu-tests

@@ -154,9 +154,11 @@ qos_unregistered() {
 # explore); the programming-interface details a driver relies on; random
 # mm sequences under every kernel profile against the test's own
 # reference (fixed seed: MMN_SEQ_SEED / MMN_SEQ_OPS; bench.sh runs a long
-# one); the Arm SMMUv3 front end on virt,iommu=mmn-smmuv3, its bad-input
-# behaviour (Arm IHI 0070 error paths) and robustness, and the same
-# stage-1 cases against QEMU's own SMMUv3 (virt,iommu=smmuv3).
+# one), and the same migrated in their middle (MMN_MIGLOAD_SEED /
+# MMN_MIGLOAD_OPS); hostile guest input (docs/specs/mmn-smmu.rst); the
+# Arm SMMUv3 front end on virt,iommu=mmn-smmuv3, its bad-input behaviour
+# (Arm IHI 0070 error paths) and robustness, and the same stage-1 cases
+# against QEMU's own SMMUv3 (virt,iommu=smmuv3).
 export QTEST_QEMU_BINARY="$bld/qemu-system-aarch64"
 run_meson
 qos_unregistered
