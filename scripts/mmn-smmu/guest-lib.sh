@@ -105,31 +105,44 @@ mmn_guest_boot() {
 }
 
 # mmn_guest_qemu [PATH]: print the qemu-system-aarch64 to boot with: PATH,
-# else $MMN_QEMU, else ours, built with build.sh (its output to stderr).
-# Our build is copied first (under build.sh's lock), so that a rebuild by
-# someone else sharing the build folder cannot swap the binary in the
-# middle of a run (exec would fail with status 126 while ld writes it).
+# else $MMN_QEMU, else ours, built with build.sh (its output to stderr;
+# $MMN_GUEST_TARGETS, if set, are more ninja targets built in the same
+# call, e.g. tests/qtest/mmn-smmu-repro for the kernel model).
 mmn_guest_qemu() {
-    local q=${1:-${MMN_QEMU:-}} b=${MMN_BUILD:-$repo/build} snap lockfd
+    local q=${1:-${MMN_QEMU:-}} b=${MMN_BUILD:-$repo/build}
+    local -a more
+    read -r -a more <<< "${MMN_GUEST_TARGETS:-}"
     if [ -z "$q" ]; then
-        "$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 >&2 || return 1
+        "$repo/scripts/mmn-smmu/build.sh" qemu-system-aarch64 "${more[@]}" >&2 || return 1
         q=$b/qemu-build/qemu-system-aarch64
     fi
     if [ ! -x "$q" ]; then
         echo "mmn-smmu: no qemu-system-aarch64 at $q" >&2
         return 1
     fi
-    if [ "$(cd "$(dirname "$q")" && pwd)" = "$(cd "$b/qemu-build" 2>/dev/null && pwd)" ]; then
+    mmn_guest_snapshot "$q"
+}
+
+# mmn_guest_snapshot FILE: print the path to run FILE from.  A binary of
+# our build folder is copied first (under build.sh's lock), so that a
+# rebuild by someone else sharing the build folder cannot swap it in the
+# middle of a run (exec would fail with status 126 while ld writes it);
+# anything else is used as it is.
+mmn_guest_snapshot() {
+    local q=$1 b=${MMN_BUILD:-$repo/build} snap lockfd name
+    if [ "$(cd "$(dirname "$q")" && pwd)" = "$(cd "$b/qemu-build" 2>/dev/null && pwd)" ] ||
+       [[ "$(cd "$(dirname "$q")" && pwd)" == "$(cd "$b/qemu-build" 2>/dev/null && pwd)"/* ]]; then
+        name=$(basename "$q")
         mkdir -p "$b/guest/qemu"
         exec {lockfd}>"$b/.lock"
         flock "$lockfd"
-        snap="$b/guest/qemu/qemu-system-aarch64.$(stat -c %Y-%s "$q")"
+        snap="$b/guest/qemu/$name.$(stat -c %Y-%s "$q")"
         if [ ! -x "$snap" ]; then
             cp "$q" "$snap.tmp.$$"
             mv "$snap.tmp.$$" "$snap"
             # Keep this one and the one before (a run that started earlier
-            # may still boot it).
-            find "$b/guest/qemu" -name 'qemu-system-aarch64.*' -printf '%T@ %p\n' |
+            # may still run it).
+            find "$b/guest/qemu" -name "$name.*" -printf '%T@ %p\n' |
                 sort -rn | sed -n '3,$p' | cut -d' ' -f2- | xargs -r rm -f
         fi
         exec {lockfd}>&-

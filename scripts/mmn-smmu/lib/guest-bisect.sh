@@ -52,7 +52,8 @@ _mmn_gbis_outcome() {
     _gbis_boots=$((_gbis_boots + 1))
     if [ -z "$outcome" ]; then
         _gbis_why[$i]="no outcome (${R_BOOTFAIL:-no row}; console: $R_LOG)"
-        echo "bisect: [$_gbis_steps] ${_gbis_label[$i]}: skip, ${_gbis_why[$i]} (boot ${R_BOOT_SECS} s)" >&2
+        echo "bisect: [$_gbis_steps] ${_gbis_label[$i]}: skip, ${_gbis_why[$i]} (boot ${R_BOOT_SECS} s); its console ends:" >&2
+        tr -d '\r' < "$R_LOG" | tail -n 12 | sed 's/^/bisect:   | /' >&2
         return 125
     fi
     echo "bisect: [$_gbis_steps] ${_gbis_label[$i]} on $_gbis_cpu: $outcome" \

@@ -25,6 +25,12 @@
 #   something was built, no when OUTDIR was up to date).  On failure:
 #   compiler output and one paragraph on stderr, status 1.  The module's
 #   vermagic is checked against a module of the image package itself.
+#
+#   mmn_guest_progs ROOT MODSRC PROG.c...
+#       Only the programs, into ROOT/progs/KEY (the folder mmn_guest_build
+#       copies from when its OUTDIR is ROOT/NAME/build); sets B_PROGS.  A
+#       command calls it before preparing any kernel, so that a program
+#       that does not compile is said once, at once.
 
 mmn_gb_cc=aarch64-linux-gnu-gcc
 
@@ -72,18 +78,41 @@ mmn_gb_progs() {
     fi
 }
 
+# mmn_gb_progs_key MODSRC PROG...: the programs' content key.
+mmn_gb_progs_key() {
+    local modsrc=$1
+    shift
+    if [ $# -eq 0 ]; then
+        echo none
+        return 0
+    fi
+    mmn_gb_key "$@" "$modsrc"/*.h "$(dirname "${BASH_SOURCE[0]}")"/scenarios.sh \
+        "$(dirname "${BASH_SOURCE[0]}")"/../../../tests/guest/lib/*
+}
+
+mmn_guest_progs() {
+    local root=$1 modsrc=$2 pkey pdir
+    shift 2
+    pkey=$(mmn_gb_progs_key "$modsrc" "$@")
+    pdir="$root/progs/$pkey"
+    B_PROGS=$pdir
+    [ ! -f "$pdir/.mmn-built" ] || return 0
+    rm -rf "$pdir.tmp.$$"
+    mmn_gb_progs "$pdir.tmp.$$" "$modsrc" "$@" || { rm -rf "$pdir.tmp.$$"; return 1; }
+    touch "$pdir.tmp.$$/.mmn-built"
+    rm -rf "$pdir"
+    mv "$pdir.tmp.$$" "$pdir"
+}
+
 mmn_guest_build() {
-    local kenv=$1 modsrc=$2 out=$3 key pkey pdir m log ko want got objs=() o
+    local kenv=$1 modsrc=$2 out=$3 key pkey mkey m
     shift 3
     local -a progs=("$@")
     mmn_kernels_load "$kenv"
     B_BIN="$out/bin"
-    pkey=none
-    if [ ${#progs[@]} -gt 0 ]; then
-        pkey=$(mmn_gb_key "${progs[@]}" "$modsrc"/*.h "$(dirname "${BASH_SOURCE[0]}")"/scenarios.sh \
-               "$(dirname "${BASH_SOURCE[0]}")"/../../../tests/guest/lib/*)
-    fi
-    key="$pkey $(mmn_gb_key "$modsrc"/Kbuild "$modsrc"/*.[ch] "$kenv")"
+    pkey=$(mmn_gb_progs_key "$modsrc" "${progs[@]}")
+    mkey=$(mmn_gb_key "$modsrc"/Kbuild "$modsrc"/*.[ch] "$kenv")
+    key="$pkey $mkey"
     m="$out/module"
     if [ -f "$out/.mmn-built" ] && [ "$(cat "$out/.mmn-built")" = "$key" ]; then
         B_KO=$(find "$m" -maxdepth 1 -name '*.ko' | sed -n 1p)
@@ -91,8 +120,33 @@ mmn_guest_build() {
         return 0
     fi
     B_BUILT=yes
-    rm -rf "$out"
-    mkdir -p "$m" "$B_BIN"
+    mkdir -p "$out"
+    rm -f "$out/.mmn-built"
+    # The module only when its sources or the kernel changed (a changed
+    # scenario only changes the programs).
+    if [ "$(cat "$m/.mmn-built" 2>/dev/null)" = "$mkey" ] &&
+       B_KO=$(find "$m" -maxdepth 1 -name '*.ko' | sed -n 1p) && [ -n "$B_KO" ]; then
+        :
+    else
+        _mmn_gb_module "$modsrc" "$m" || return 1
+        echo "$mkey" > "$m/.mmn-built"
+    fi
+    # Programs: once per content, shared by every kernel.
+    rm -rf "$B_BIN"
+    mkdir -p "$B_BIN"
+    if [ ${#progs[@]} -gt 0 ]; then
+        mmn_guest_progs "$(dirname "$(dirname "$out")")" "$modsrc" "${progs[@]}" || return 1
+        cp -p "$B_PROGS"/* "$B_BIN/"
+    fi
+    echo "$key" > "$out/.mmn-built"
+}
+
+# _mmn_gb_module MODSRC DIR: build the module of the loaded kernel (K_*)
+# in DIR; sets B_KO.
+_mmn_gb_module() {
+    local modsrc=$1 m=$2 log want got objs=() o
+    rm -rf "$m"
+    mkdir -p "$m"
     cp "$modsrc"/Kbuild "$modsrc"/*.[ch] "$m/"
     [ ! -f "$modsrc/Makefile" ] || cp "$modsrc/Makefile" "$m/"
     log="$m/build.log"
@@ -138,17 +192,4 @@ mmn_guest_build() {
             return 1
         fi
     fi
-    # Programs: once per content, shared by every kernel.
-    if [ ${#progs[@]} -gt 0 ]; then
-        pdir="$(dirname "$(dirname "$out")")/progs/$pkey"
-        if [ ! -f "$pdir/.mmn-built" ]; then
-            rm -rf "$pdir.tmp.$$"
-            mmn_gb_progs "$pdir.tmp.$$" "$modsrc" "${progs[@]}" || { rm -rf "$pdir.tmp.$$"; return 1; }
-            touch "$pdir.tmp.$$/.mmn-built"
-            rm -rf "$pdir"
-            mv "$pdir.tmp.$$" "$pdir"
-        fi
-        cp -p "$pdir"/* "$B_BIN/"
-    fi
-    echo "$key" > "$out/.mmn-built"
 }

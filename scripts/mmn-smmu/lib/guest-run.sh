@@ -3,7 +3,8 @@
 # One guest run of the reproduction: pack the guest of one kernel, boot it
 # on one CPU model, and turn its console into judged rows.  Sourced by
 # guest-repro.sh (plain runs and --bisect); not run.  Needs guest-lib.sh,
-# lib/kernels.sh, lib/guest-build.sh and lib/scenarios.sh sourced, and
+# lib/kernels.sh, lib/guest-build.sh, lib/scenarios.sh and (for
+# mmn_run_boot) lib/guest-model.sh sourced, and
 # from the caller:
 #   repo qemu tmo      the checkout, qemu-system-aarch64, seconds per boot
 #   run_out            folder for builds, initramfs and console logs
@@ -14,6 +15,10 @@
 #   run_progs          the programs' .c files (array)
 #   run_cases          mmn-repro mode: the cases to report (array; empty:
 #                      all)
+#   run_qemu_args      more QEMU arguments for every boot (array; may be
+#                      unset), e.g. -trace mmn_smmu_ctx_bind
+#   R_MODEL            the kernel model's runs (mmn_model_run of
+#                      lib/guest-model.sh), or empty: no model column
 #
 #   mmn_run_pack KENV     build (mmn_guest_build) and pack the initramfs of
 #                         one kernel, both cached by content; sets R_INITRD,
@@ -23,8 +28,14 @@
 #                         whole failed), R_LOG, R_NROWS
 # Rows are tab-separated:
 #   kernel version cpu prep scenario state class faults retries
-#   notifications stale_ro read data verdict
-# verdict: "ok", "skip <reason>" (an N/A case) or "FAIL <reason>".
+#   notifications stale_ro read data verdict model
+# verdict: "ok", "skip <reason>" (an N/A case), "FAIL <reason>", or
+# "unjudged <reason>" (a case of a scenario file outside
+# tests/guest/scenarios that no expected.tsv row covers: shown, not held
+# against the run).  model: "agree", "DIFFERS" (the row then fails), "-"
+# (the model has no such case) or "n/a" (the model could not run), with
+# the model's outcome after a blank ("DIFFERS linux-6.6/writable-clean
+# LIVELOCK/stale").
 
 mmn_run_now() { date +%s%N; }
 mmn_run_since() { awk -v d=$(($(mmn_run_now) - $1)) 'BEGIN { printf "%.1f", d / 1e9 }'; }
@@ -70,9 +81,11 @@ mmn_run_pack() {
     R_PACK_SECS=$(mmn_run_since "$t")
 }
 
-# mmn_run_field LINE NAME: the value of NAME=... in a row line.
+# mmn_run_field LINE NAME: the value of NAME=... in a row line
+# (mmn_scenarios_parse of lib/scenarios.sh).
 mmn_run_field() {
-    echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | sed -n 1p
+    mmn_scenarios_parse "$1"
+    echo "${MMN_ROW[$2]:-}"
 }
 
 # mmn_run_judge_repro SERIES LINE: today's expectation of the first
@@ -106,14 +119,15 @@ mmn_run_judge_repro() {
     fi
 }
 
-# mmn_run_row LINE VERDICT: one TSV row from a console row line.
+# mmn_run_row LINE VERDICT [MODEL]: one TSV row from a console row line.
 mmn_run_row() {
-    local line=$1 verdict=$2 f
+    local line=$1 verdict=$2 model=${3:-} f
+    mmn_scenarios_parse "$line"
     printf '%s\t%s\t%s\t%s' "$K_NAME" "$K_VERSION" "$R_CPU" "$K_PREP"
     for f in scenario state class faults retries notifications stale_readonly read data; do
-        printf '\t%s' "$(mmn_run_field "$line" "$f")"
+        printf '\t%s' "${MMN_ROW[$f]:-}"
     done
-    printf '\t%s\n' "$verdict"
+    printf '\t%s\t%s\n' "$verdict" "$model"
 }
 
 # mmn_run_missing NAME WHY: a row for a case or program that gave none.
@@ -128,13 +142,18 @@ mmn_run_boot() {
     mmn_kernels_load "$kenv"
     R_LOG="$(mmn_run_dir "$kenv")/console-$R_CPU.log"
     local -a extra=()
+    [ -z "${run_qemu_args+set}" ] || extra=("${run_qemu_args[@]}")
     MMN_GUEST_CPU=$R_CPU mmn_guest_boot "$qemu" "$K_IMAGE" "$R_INITRD" "$R_LOG" "$tmo" \
         -device mmn-smmu "${extra[@]}"
     R_BOOT_SECS=$secs
     console=$(tr -d '\r' < "$R_LOG")
     result=$(echo "$console" | grep -a -o 'MMN-GUEST-RESULT: .*' | tail -n 1 || true)
+    local panic
+    panic=$(echo "$console" | grep -a -o -m 1 'Kernel panic - not syncing: .*' || true)
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        R_BOOTFAIL="timed out after $tmo s"
+        R_BOOTFAIL="timed out after $tmo s (--timeout)"
+    elif [ -z "$result" ] && [ -n "$panic" ]; then
+        R_BOOTFAIL="the guest kernel panicked (${panic#Kernel panic - not syncing: })"
     elif [ -z "$result" ]; then
         R_BOOTFAIL="no MMN-GUEST-RESULT line (QEMU exit $rc)"
     elif [ "${result#MMN-GUEST-RESULT: PASS}" = "$result" ]; then
@@ -167,8 +186,11 @@ mmn_run_boot() {
     case "$R_BOOTFAIL" in
     "guest says: FAIL scenario programs failed:"*) R_BOOTFAIL= ;;
     esac
-    for p in "${run_progs[@]}"; do
-        p=$(basename "$p" .c)
+    local src user kline scase state class
+    for src in "${run_progs[@]}"; do
+        p=$(basename "$src" .c)
+        user=0
+        [[ "$src" == "$repo/tests/guest/scenarios/"* ]] || user=1
         local rows
         rows=$(echo "$console" |
                awk -v p="$p" '/MMN-GUEST-SCENARIO: name=/ { cur = "" }
@@ -181,18 +203,38 @@ mmn_run_boot() {
         fi
         while read -r line; do
             n=$((n + 1))
-            gcpu=$(mmn_run_field "$line" cpu)
-            if [ "$(mmn_run_field "$line" class)" = n/a ]; then
-                why="skip $(echo "$line" | sed -n 's/.* reason=//p')"
+            mmn_scenarios_parse "$line"
+            gcpu=${MMN_ROW[cpu]:-}
+            scase=${MMN_ROW[scenario]:-}
+            state=${MMN_ROW[state]:-}
+            class=${MMN_ROW[class]:-}
+            kline=${MMN_ROW[kline]}
+            mmn_model_compare "${R_MODEL:-}" "$scase" "$kline" \
+                "${MMN_ROW[dirty]:-}" "$state" "$class"
+            local st=0
+            if [ "$class" = n/a ]; then
+                why="skip ${MMN_ROW[reason]:-}"
             elif [ -n "$gcpu" ] && [ "$gcpu" != "$R_CPU" ]; then
                 why="FAIL the guest reports cpu=$gcpu, booted with -cpu $R_CPU"
             elif why=$(mmn_scenarios_judge "$line"); then
                 why=${R_BOOTFAIL:+FAIL $R_BOOTFAIL}
                 why=${why:-ok}
             else
-                why="FAIL $why"
+                st=$?
+                if [ "$st" = 3 ] && [ "$user" = 1 ]; then
+                    why="unjudged $why: $src is not one of tests/guest/scenarios (--expected FILE judges it)"
+                else
+                    why="FAIL $why"
+                fi
             fi
-            mmn_run_row "$line" "$why" >> "$R_ROWS"
+            if [ "$MODEL_COL" = DIFFERS ]; then
+                local msg="the kernel model ($MODEL_RUN) gives $MODEL_SAYS, this kernel $state/$class"
+                case "$why" in
+                FAIL*) why="$why; $msg" ;;
+                *) why="FAIL $msg" ;;
+                esac
+            fi
+            mmn_run_row "$line" "$why" "$MODEL_COL${MODEL_RUN:+ $MODEL_RUN}${MODEL_SAYS:+ $MODEL_SAYS}" >> "$R_ROWS"
         done <<< "$rows"
         c=$(echo "$console" | sed -n "s/^MMN-GUEST-SCENARIO: name=$p exit=\([0-9]*\) .*/\1/p" | tail -n 1)
         if [ -n "$c" ] && [ "$c" != 0 ]; then

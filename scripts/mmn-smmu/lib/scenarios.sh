@@ -48,9 +48,15 @@
 #   mmn_scenarios_expect CASE KLINE DIRTY
 #       Prints the expected.tsv row (tab-separated) for a case on kernel
 #       line KLINE (6.1, 6.12) and dirty class (sw, hw); fails if none.
+#       $MMN_SCENARIO_EXPECTED, when set, is a file of the same format
+#       searched first (guest-repro.sh --expected FILE).
+#   mmn_scenarios_parse ROW
+#       Sets the associative array MMN_ROW to the row's fields (and
+#       MMN_ROW[kline], its kernel line), without a subprocess.
 #   mmn_scenarios_judge ROW
 #       Judges one MMN-GUEST-REPRO row against expected.tsv; prints nothing
-#       and succeeds when it matches, else prints why and fails.
+#       and succeeds when it matches, else prints why and fails: status 3
+#       when no row of expected.tsv covers the case, 1 when it differs.
 #
 # Guest side (scenario-init): kernel command line "mmn.shell=1" gives an
 # interactive busybox sh (the scenarios in /scenarios, on PATH) instead of
@@ -261,13 +267,32 @@ mmn_scenarios_qemu_args() {
         -device virtio-blk-pci,drive=mmndisk
 }
 
+# mmn_scenarios_parse ROW: the fields of a row (NAME=value words; reason
+# runs to the end of the line) into the associative array MMN_ROW, and its
+# kernel line (6.1, 6.12: the first two numbers of kernel=) into
+# MMN_ROW[kline].  Pure bash: a run judges hundreds of rows.
+mmn_scenarios_parse() {
+    local rest=${1#*MMN-GUEST-REPRO: } w
+    local -a words
+    declare -gA MMN_ROW=()
+    if [[ "$rest" == *" reason="* ]]; then
+        MMN_ROW[reason]=${rest#* reason=}
+        rest=${rest%% reason=*}
+    fi
+    read -r -a words <<< "$rest"
+    for w in "${words[@]}"; do
+        [[ "$w" != *=* ]] || [ -n "${MMN_ROW[${w%%=*}]+set}" ] || MMN_ROW[${w%%=*}]=${w#*=}
+    done
+    MMN_ROW[kline]=
+    if [[ "${MMN_ROW[kernel]:-}" =~ ^([0-9]+\.[0-9]+) ]]; then
+        MMN_ROW[kline]=${BASH_REMATCH[1]}
+    fi
+}
+
 # _mmn_scen_field ROW NAME: value of NAME= in a row (reason: to the end).
 _mmn_scen_field() {
-    if [ "$2" = reason ]; then
-        echo "$1" | sed -n 's/.* reason=//p'
-    else
-        echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
-    fi
+    mmn_scenarios_parse "$1"
+    echo "${MMN_ROW[$2]:-}"
 }
 
 mmn_scenarios_expect() {
@@ -276,7 +301,8 @@ mmn_scenarios_expect() {
     awk -F'\t' -v c="$case" -v k="$kline" -v d="$dirty" '
         /^#/ || NF < 10 { next }
         $1 == c && ($2 == k || $2 == "*") && ($3 == d || $3 == "*") { print; found = 1; exit }
-        END { exit found ? 0 : 1 }' "$r/tests/guest/scenarios/expected.tsv"
+        END { exit found ? 0 : 1 }' ${MMN_SCENARIO_EXPECTED:+"$MMN_SCENARIO_EXPECTED"} \
+        "$r/tests/guest/scenarios/expected.tsv"
 }
 
 # _mmn_scen_num_ok WANT GOT: "-", N or ">=N".
@@ -289,23 +315,24 @@ _mmn_scen_num_ok() {
 }
 
 mmn_scenarios_judge() {
-    local row=$1 case kernel kline dirty exp
+    local row=$1 case kline dirty exp read
     local -a e
-    case=$(_mmn_scen_field "$row" scenario)
-    kernel=$(_mmn_scen_field "$row" kernel)
-    kline=$(echo "$kernel" | cut -d. -f1-2 | sed 's/-.*//')
-    dirty=$(_mmn_scen_field "$row" dirty)
+    mmn_scenarios_parse "$row"
+    case=${MMN_ROW[scenario]:-}
+    kline=${MMN_ROW[kline]}
+    dirty=${MMN_ROW[dirty]:-}
     exp=$(mmn_scenarios_expect "$case" "$kline" "$dirty") ||
-        { echo "no expected.tsv row for $case on $kline ($dirty dirty)"; return 1; }
+        { echo "no expected.tsv row for $case on $kline ($dirty dirty)"; return 3; }
     IFS=$'\t' read -r -a e <<< "$exp"
     # e: scenario kernel dirty state class faults notifications stale_ro data why
     local state class faults notif stale data
-    state=$(_mmn_scen_field "$row" state)
-    class=$(_mmn_scen_field "$row" class)
-    faults=$(_mmn_scen_field "$row" faults)
-    notif=$(_mmn_scen_field "$row" notifications)
-    stale=$(_mmn_scen_field "$row" stale_readonly)
-    data=$(_mmn_scen_field "$row" data)
+    state=${MMN_ROW[state]:-}
+    class=${MMN_ROW[class]:-}
+    faults=${MMN_ROW[faults]:-}
+    notif=${MMN_ROW[notifications]:-}
+    stale=${MMN_ROW[stale_readonly]:-}
+    data=${MMN_ROW[data]:-}
+    read=${MMN_ROW[read]:-}
     if [ "${e[3]}" != - ] && [ "$state" != "${e[3]}" ]; then
         echo "state $state, expected ${e[3]} (${e[9]})"
     elif [ "${e[4]}" != - ] && [ "$class" != "${e[4]}" ]; then
@@ -320,9 +347,8 @@ mmn_scenarios_judge() {
         echo "stale_readonly $stale, expected ${e[7]} (${e[9]})"
     elif [ "${e[8]}" != - ] && [ "$data" != "${e[8]}" ]; then
         echo "data $data, expected ${e[8]} (${e[9]})"
-    elif [ "$(_mmn_scen_field "$row" read)" != ok ] &&
-         [ "$(_mmn_scen_field "$row" read)" != n/a ]; then
-        echo "the device's READ gave $(_mmn_scen_field "$row" read)"
+    elif [ "$read" != ok ] && [ "$read" != n/a ]; then
+        echo "the device's READ gave $read"
     else
         return 0
     fi
