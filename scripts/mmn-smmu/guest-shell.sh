@@ -7,14 +7,18 @@
 # The guest's /init is tests/guest/scenario-init with mmn.shell=1.
 #
 # Usage: guest-shell.sh [--kernel SPEC] [--cpu cortex-a57|neoverse-n1|max]
-#                       [--run 'COMMANDS'] [--qemu PATH] [--timeout SECONDS]
+#                       [--run 'COMMANDS'] [--trace PATTERN] [--qemu PATH]
+#                       [--timeout SECONDS]
 #   --kernel SPEC  the kernel (default 6.12): any spec of guest-repro.sh
 #                  (a series, a Debian build, a Debian version, a build tree)
 #   --cpu CPU      guest CPU model (default cortex-a57)
 #   --run CMDS     no terminal: type CMDS into the guest's shell once it is
 #                  up, print the console, power off (for scripts; e.g.
 #                  --run 'cat /proc/sys/kernel/tainted')
-#   --timeout S    with --run, per boot (default 300)
+#   --trace P      add QEMU's -trace P (e.g. 'mmn_smmu_ctx_bind'; events in
+#                  hw/mmn-smmu/trace-events), printed on the console
+#   --qemu PATH    boot with this qemu-system-aarch64 (default: ours)
+#   --timeout S    with --run, seconds for the whole boot (default 300)
 # Environment: MMN_BUILD, MMN_CACHE, MMN_QEMU as for guest-repro.sh.
 set -euo pipefail
 
@@ -39,10 +43,15 @@ tmo=300
 specs=()
 cpu=cortex-a57
 cmds=
+trace=()
 
+# usage [STATUS]: the Usage block of the header comment (with its
+# Environment lines); on stdout for --help (status 0), else on stderr.
 usage() {
-    sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+    local st=${1:-2}
+    awk '/^# Usage:/ { on = 1 } on && !/^#/ { exit } on { sub(/^# ?/, ""); print }' "$0" |
+        if [ "$st" = 0 ]; then cat; else cat >&2; fi
+    exit "$st"
 }
 need() { [ "$1" -ge 2 ] || usage; }
 while [ $# -gt 0 ]; do
@@ -50,9 +59,10 @@ while [ $# -gt 0 ]; do
     --kernel) need $#; specs+=("$2"); shift ;;
     --cpu) need $#; mmn_guest_cpu_check "$2" || exit 2; cpu=$2; shift ;;
     --run) need $#; cmds=$2; shift ;;
+    --trace) need $#; trace+=(-trace "$2"); shift ;;
     --qemu) need $#; qemu=$2; shift ;;
     --timeout) need $#; tmo=$2; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "guest-shell.sh: unknown argument '$1'" >&2; usage ;;
     esac
     shift
@@ -85,14 +95,14 @@ export MMN_GUEST_CPU MMN_GUEST_APPEND
 echo "mmn-smmu: $K_NAME ($K_PREP_TEXT) on $cpu with -device mmn-smmu;" \
      "the driver loads, then a shell starts ('exit' powers off)" >&2
 if [ -z "$cmds" ]; then
-    MMN_GUEST_INTERACTIVE=1 mmn_guest_boot "$qemu" "$K_IMAGE" "$R_INITRD" /dev/null 0 -device mmn-smmu
+    MMN_GUEST_INTERACTIVE=1 mmn_guest_boot "$qemu" "$K_IMAGE" "$R_INITRD" /dev/null 0 -device mmn-smmu "${trace[@]}"
     exit "$rc"
 fi
 
 # --run: type the commands once the guest's shell is up, then 'exit'.
 coproc GUEST { timeout -k 10 "$tmo" "$qemu" -M virt -cpu "$cpu" -m 1G -nographic \
     -no-reboot -nic none -kernel "$K_IMAGE" -initrd "$R_INITRD" \
-    -append "console=ttyAMA0 panic=-1 $MMN_GUEST_APPEND" -device mmn-smmu 2>&1; }
+    -append "console=ttyAMA0 panic=-1 $MMN_GUEST_APPEND" -device mmn-smmu "${trace[@]}" 2>&1; }
 gpid=$GUEST_PID
 sent=0
 while IFS= read -r line <&"${GUEST[0]}"; do

@@ -10,8 +10,9 @@
 # Usage: guest-test.sh [--show] [--kernel SPEC]... [--kernels FROM..TO]...
 #                      [--cpu cortex-a57|neoverse-n1|max]... [--qemu PATH]
 #                      [--device 'ARGS'] [--timeout SECONDS]
-#   --show       boot one guest (the first kernel and CPU) and print what it
-#                sees (lspci-like lines from /init) instead of TAP
+#   --show       boot one guest (the first kernel and CPU; default kernel
+#                6.1) and print what it sees (lspci-like lines from /init)
+#                instead of TAP (guest-show.sh is guest-test.sh --show)
 #   --kernel S   a kernel spec, as for guest-repro.sh (repeatable; default:
 #                6.1 6.12, the newest build of each series)
 #   --kernels R  every Debian build of one series in FROM..TO
@@ -20,6 +21,8 @@
 #   --device A   QEMU arguments for the device under test, split on blanks
 #                (default '-device mmn-smmu'; '' boots without it, and the
 #                test must then fail)
+#   --timeout S  seconds per boot (default 180); on a failure the last 40
+#                console lines are shown
 # Environment: MMN_QEMU, MMN_GUEST_DEVICE, MMN_GUEST_KERNELS (specs split
 # on blanks), MMN_GUEST_TIMEOUT (default 180) stand for the options;
 # MMN_BUILD (console logs and initramfs go to $MMN_BUILD/guest), MMN_CACHE
@@ -40,9 +43,13 @@ read -r -a specs <<< "${MMN_GUEST_KERNELS:-}"
 cpus=()
 tmo=${MMN_GUEST_TIMEOUT:-180}
 
+# usage [STATUS]: the Usage block of the header comment (with its
+# Environment lines); on stdout for --help (status 0), else on stderr.
 usage() {
-    sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+    local st=${1:-2}
+    awk '/^# Usage:/ { on = 1 } on && !/^#/ { exit } on { sub(/^# ?/, ""); print }' "$0" |
+        if [ "$st" = 0 ]; then cat; else cat >&2; fi
+    exit "$st"
 }
 need() { [ "$1" -ge 2 ] || usage; }
 
@@ -54,7 +61,7 @@ while [ $# -gt 0 ]; do
     --qemu) need $#; qemu=$2; shift ;;
     --device) need $#; device=$2; shift ;;
     --timeout) need $#; tmo=$2; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "guest-test.sh: unknown argument '$1'" >&2; usage ;;
     esac
     shift
