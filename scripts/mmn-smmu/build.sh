@@ -8,7 +8,9 @@
 # hook the device into QEMU's own build files are qemu-hooks.patch.
 #
 # Environment: MMN_BUILD (default <checkout>/build), MMN_CACHE (downloads,
-# default ~/.cache/mmn-smmu), MMN_QEMU_SRC (use an existing QEMU 10.0 tree).
+# default ~/.cache/mmn-smmu), MMN_QEMU_SRC (use an existing QEMU 10.0 tree),
+# MMN_CONFIGURE (extra configure arguments, e.g. the clang sanitizer
+# build's of scripts/mmn-smmu/lib/sanitize.sh; a --cc there replaces cc).
 # Arguments: extra ninja targets (default: everything the tests need).
 set -euo pipefail
 
@@ -81,8 +83,16 @@ fi
 conf_args="--target-list=aarch64-softmmu --python=/usr/bin/python3
  --disable-docs --without-default-features --without-default-devices
  --with-devices-aarch64=mmn-smmu --enable-fdt=system --disable-install-blobs
- --disable-werror --enable-trace-backends=log
- --cc=$(command -v cc)"
+ --disable-werror --enable-trace-backends=log"
+case " ${MMN_CONFIGURE:-} " in
+*" --cc="*) ;;
+*) conf_args="$conf_args
+ --cc=$(command -v cc)" ;;
+esac
+if [ -n "${MMN_CONFIGURE:-}" ]; then
+    conf_args="$conf_args
+ $MMN_CONFIGURE"
+fi
 if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.mmn-conf" 2>/dev/null)" != "$conf_args" ]; then
     echo "mmn-smmu: configuring QEMU" >&2
     rm -rf "$bld"

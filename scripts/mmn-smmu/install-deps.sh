@@ -3,7 +3,19 @@
 #
 # Idempotent: a stamp file records the package set, so a second run costs
 # nothing.  Runs apt as root, or through sudo when not root.
+#
+# --clang: also (only then) Debian's clang with its compiler-rt runtimes
+# (libFuzzer, ASan, UBSan: libclang-rt-dev) and llvm-symbolizer (llvm),
+# for the sanitizer build of fuzz.sh and test.sh --sanitize.
 set -euo pipefail
+
+clang=0
+for a in "$@"; do
+    case "$a" in
+    --clang) clang=1 ;;
+    *) echo "usage: $0 [--clang]" >&2; exit 2 ;;
+    esac
+done
 
 cache=${MMN_CACHE:-$HOME/.cache/mmn-smmu}
 mkdir -p "$cache"
@@ -26,8 +38,26 @@ gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison
 python3-docutils libelf-dev libssl-dev bsdextrautils"
 PKGS_BPO="meson python3-pycotap"
 
+PKGS_CLANG="clang libclang-rt-dev llvm"
+
 stamp="$cache/deps.stamp"
 want="v6 $PKGS_MAIN | $PKGS_BPO | arm64"
+clang_stamp="$cache/deps-clang.stamp"
+if [ "$clang" = 1 ] && { [ ! -f "$clang_stamp" ] ||
+   [ "$(cat "$clang_stamp")" != "$PKGS_CLANG" ] ||
+   ! command -v clang >/dev/null; }; then
+    echo "mmn-smmu: installing clang, compiler-rt and llvm-symbolizer..." >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    if ! $SUDO apt-get install -y -qq --no-install-recommends $PKGS_CLANG \
+            >/dev/null; then
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        $SUDO apt-get install -y -qq --no-install-recommends $PKGS_CLANG \
+            >/dev/null
+    fi
+    echo "$PKGS_CLANG" > "$clang_stamp"
+fi
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
    command -v meson >/dev/null && command -v ccache >/dev/null; then
     exit 0
