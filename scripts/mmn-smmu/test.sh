@@ -155,7 +155,7 @@ qos_unregistered() {
 # mm sequences under every kernel profile against the test's own
 # reference (fixed seed: MMN_SEQ_SEED / MMN_SEQ_OPS; bench.sh runs a long
 # one), and the same migrated in their middle (MMN_MIGLOAD_SEED /
-# MMN_MIGLOAD_OPS); hostile guest input (docs/specs/mmn-smmu.rst); the
+# MMN_MIGLOAD_OPS); hostile guest input (docs/specs/mmn-smmu-hostile.rst); the
 # Arm SMMUv3 front end on virt,iommu=mmn-smmuv3, its bad-input behaviour
 # (Arm IHI 0070 error paths) and robustness, and the same stage-1 cases
 # against QEMU's own SMMUv3 (virt,iommu=smmuv3).

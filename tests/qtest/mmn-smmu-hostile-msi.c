@@ -1,7 +1,8 @@
 /*
- * mmn-smmu hostile-guest qtest, MSI cases (docs/specs/mmn-smmu.rst,
- * "Hostile guest input").  The device's MSI is a 32-bit memory write of
- * the message data to the message address through its bus-master
+ * mmn-smmu hostile-guest qtest, MSI cases
+ * (docs/specs/mmn-smmu-hostile.rst).  The device's MSI is a 32-bit
+ * memory write of the message data to the message address through its
+ * bus-master
  * address space (hw/pci/pci.c pci_msi_trigger(): address_space_stl_le()
  * on the device's bus_master_as), sent from inside the MMIO write that
  * caused the event.  So a guest can aim it at RAM, at nothing, at

@@ -1,6 +1,6 @@
 /*
- * qtest for mmn-smmu against a hostile guest (docs/specs/mmn-smmu.rst,
- * "Hostile guest input"): what a malicious driver tries beyond the
+ * qtest for mmn-smmu against a hostile guest
+ * (docs/specs/mmn-smmu-hostile.rst): what a malicious driver tries beyond the
  * malformed fields of mmn-smmu-coherence-bad-input-test.c and the random
  * input of mmn-smmu-robustness-test.c.
  *
