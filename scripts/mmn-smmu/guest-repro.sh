@@ -189,6 +189,23 @@ note() {
     if [ "$format" = tap ]; then echo "# $*"; else echo "$*" >&2; fi
 }
 
+# console_tail LOG: the part of a failed boot's console that says why:
+# from just before the kernel's first oops, BUG, WARNING or panic line (30
+# lines), else its last 25 lines.
+console_tail() {
+    local n
+    n=$(tr -d '\r' < "$1" | grep -a -n -m 1 -E 'Unable to handle kernel|Internal error:|BUG:|WARNING:|Kernel panic' |
+        cut -d: -f1 || true)
+    if [ -n "$n" ]; then
+        note "the console ($1) from the kernel's first complaint:"
+        tr -d '\r' < "$1" | tail -n +$((n > 3 ? n - 3 : 1)) | head -n 30 |
+            while IFS= read -r l; do note "  | $l"; done
+    else
+        note "last 25 lines of the console ($1):"
+        tr -d '\r' < "$1" | tail -n 25 | while IFS= read -r l; do note "  | $l"; done
+    fi
+}
+
 mkdir -p "$run_out"
 # Bad arguments and kernel specs first, then the programs (they do not
 # depend on the kernel): a scenario that does not compile is said once,
@@ -209,11 +226,8 @@ else
     done
 fi
 t=$(mmn_run_now)
-if ! mmn_guest_progs "$run_out/k/$run_mode" "$repo/tests/guest/mmn-smmu-drv" "${run_progs[@]}"; then
-    mmn_k_say "guest-repro.sh: no guest was booted: the program(s) above do" \
-        "not compile (the compiler's errors are above)."
-    exit 1
-fi
+# (The paragraph that says which is above; no guest is booted.)
+mmn_guest_progs "$run_out/k/$run_mode" "$repo/tests/guest/mmn-smmu-drv" "${run_progs[@]}" || exit 1
 t_progs=$(mmn_run_since "$t")
 if [ -n "$bisect" ]; then
     qemu=$(mmn_guest_qemu "$qemu")
@@ -294,8 +308,7 @@ for env in "${MMN_KENVS[@]}"; do
         # A boot that failed, or a row that did: the end of its console.
         if [ -n "$R_BOOTFAIL" ] ||
            tail -n +$((before + 1)) "$R_ROWS" | awk -F'\t' '$14 ~ /^FAIL/ { f = 1 } END { exit !f }'; then
-            note "last 25 lines of the console ($R_LOG):"
-            tr -d '\r' < "$R_LOG" | tail -n 25 | while IFS= read -r l; do note "  | $l"; done
+            console_tail "$R_LOG"
         fi
     done
 done

@@ -302,9 +302,10 @@ mmn_kernels_resolve() {
                 "within one series: Debian's builds of different series" \
                 "come from different source packages and branches, and" \
                 "nothing between them is a build (bookworm has no kernel" \
-                "between 6.1 and 6.12). Give two ranges, one per series," \
-                "e.g. --kernels 6.1.0-47..6.1.0-57 --kernels" \
-                "6.12.43+deb12..6.12.117+deb12."
+                "between 6.1 and 6.12). Give a range within one series," \
+                "e.g. 6.1.0-47..6.1.0-57 or 6.12.43+deb12..6.12.117+deb12" \
+                "(--bisect takes one; --kernels can be given once per" \
+                "series)."
             return 2
         fi
         local vf series flav vt

@@ -76,8 +76,9 @@ _mmn_scen_repo() {
     fi
 }
 
+# _mmn_scen_fail TEXT...: one paragraph on stderr (wrapped), status 1.
 _mmn_scen_fail() {
-    echo "mmn-smmu scenarios: $*" >&2
+    { echo; echo "mmn-smmu scenarios: $*" | fmt -w 78; echo; } >&2
     return 1
 }
 
