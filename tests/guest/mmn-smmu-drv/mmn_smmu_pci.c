@@ -195,6 +195,5 @@ static void __exit mmn_exit(void)
 }
 module_exit(mmn_exit);
 
-MODULE_DESCRIPTION("SVA test driver for QEMU's mmn-smmu "
-		   "(mmu_notifier forwarding)");
+MODULE_DESCRIPTION("SVA test driver for QEMU's mmn-smmu (mmu_notifier forwarding)");
 MODULE_LICENSE("GPL");

@@ -448,6 +448,5 @@ static struct platform_driver mmn_sva_driver = {
 };
 module_platform_driver(mmn_sva_driver);
 
-MODULE_DESCRIPTION("mmn-sva-master DMA master driver: "
-		   "SVA through Linux's arm-smmu-v3");
+MODULE_DESCRIPTION("mmn-sva-master DMA master driver: SVA through Linux's arm-smmu-v3");
 MODULE_LICENSE("GPL");
