@@ -12,7 +12,9 @@
 # that crashes, or that prints fewer results than it planned, counts as a
 # failure.
 #
-# Options: --no-guest (skip the guest tier, e.g. for quick local runs).
+# Options: --no-guest (skip the guest tier, e.g. for quick local runs);
+# --sanitize (the tiers but the guests, on the clang ASan+UBSan build of
+# lib/sanitize.sh in build/fuzz; any sanitizer report fails the run).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,12 +22,21 @@ out=${MMN_BUILD:-$repo/build}
 bld="$out/qemu-build"
 logdir="$out/test-logs"
 guest=1
+sanitize=0
 for a in "$@"; do
     case "$a" in
     --no-guest) guest=0 ;;
-    *) echo "usage: $0 [--no-guest]" >&2; exit 2 ;;
+    --sanitize) sanitize=1; guest=0 ;;
+    *) echo "usage: $0 [--no-guest] [--sanitize]" >&2; exit 2 ;;
     esac
 done
+if [ "$sanitize" = 1 ]; then
+    # shellcheck source=scripts/mmn-smmu/lib/sanitize.sh
+    . "$repo/scripts/mmn-smmu/lib/sanitize.sh"
+    "$repo/scripts/mmn-smmu/install-deps.sh" --clang || exit 1
+    export MMN_BUILD="$mmn_san_build" MMN_CONFIGURE="$mmn_san_configure"
+    out=$MMN_BUILD bld="$MMN_BUILD/qemu-build" logdir="$MMN_BUILD/test-logs"
+fi
 
 passed=0
 failed=0
@@ -70,6 +81,8 @@ run_tap() {
 
 rm -rf "$logdir"
 mkdir -p "$logdir"
+# Sanitizer reports go to files, also from a QEMU a test expected to fail.
+[ "$sanitize" = 0 ] || mmn_san_options 0 "$logdir/sanitizer"
 
 # The SVA guest kernel of the mmn-smmuv3 tier (Debian's linux-source-6.1
 # built with CONFIG_ARM_SMMU_V3_SVA=y: ~740 compilations, ~7 min of the
@@ -199,6 +212,12 @@ if [ "$guest" = 1 ]; then
 else
     echo "== guest: skipped (--no-guest)"
     skipped=$((skipped + 1))
+fi
+
+if [ "$sanitize" = 1 ]; then
+    # shellcheck disable=SC2016
+    run_tap sanitizer-reports 60 bash -c '. "$1"; mmn_san_reports_tap "$2"' _ \
+        "$repo/scripts/mmn-smmu/lib/sanitize.sh" "$logdir"
 fi
 
 echo

@@ -37,3 +37,28 @@ mmn_san_options() {
     export ASAN_OPTIONS="halt_on_error=1:detect_leaks=$1:print_stacktrace=1$log"
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1$log"
 }
+
+# mmn_san_reports_tap DIR: one TAP result, failed if any process left a
+# report in DIR/sanitizer.<pid> (mmn_san_options's LOG_PREFIX).  Files
+# that hold only ASan's warning about QEMU's ucontext coroutines
+# ("doesn't fully support makecontext/swapcontext") are not reports.
+mmn_san_reports_tap() {
+    local reports=() f
+    for f in "$1"/sanitizer.*; do
+        if [ -e "$f" ] &&
+           grep -qE '^==[0-9]+==ERROR|runtime error:|^SUMMARY: ' "$f"; then
+            reports+=("$f")
+        fi
+    done
+    echo 1..1
+    if [ ${#reports[@]} -eq 0 ]; then
+        echo "ok 1 - no ASan or UBSan report"
+        return
+    fi
+    echo "not ok 1 - ${#reports[@]} sanitizer report(s) in $1"
+    for f in "${reports[@]:0:3}"; do
+        echo "# $f:"
+        grep -E 'ERROR|runtime error|SUMMARY|^ +#[0-9]' "$f" | head -n 12 |
+            sed 's/^/#   /'
+    done
+}
