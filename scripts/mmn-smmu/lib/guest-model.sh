@@ -49,7 +49,9 @@ mmn_model_profile() {
 # compared once per row).
 _mmn_model_load() {
     local out=$1 c d m p o k
-    [ "${_mmn_model_loaded:-}" != "$out" ] || return 0
+    if [ -n "${_mmn_model_loaded+set}" ] && [ "$_mmn_model_loaded" = "$out" ]; then
+        return 0
+    fi
     declare -gA _mmn_model_map=() _mmn_model_runs=()
     while IFS=$'\t' read -r c d m _; do
         [[ -n "$m" && "$c" != '#'* ]] || continue
