@@ -54,7 +54,8 @@
 #                   stopped then, and the end of its console is shown
 # Environment: MMN_BUILD (builds, initramfs, console logs go to
 # $MMN_BUILD/guest/repro), MMN_CACHE (downloads, prepared kernels),
-# MMN_QEMU, MMN_JOBS (make -j for kernel objects, default 2).
+# MMN_QEMU (as --qemu), MMN_JOBS (make -j for kernel objects, default
+# 2), MMN_GUEST_REFRESH=1 (prepare every kernel again).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
