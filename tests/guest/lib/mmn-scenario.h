@@ -400,6 +400,9 @@ int mmn_case_snapshot(struct mmn_case *c, const void *p, size_t len);
  * the controls the case changed (mmn_restore).
  *   MMN_FIXTURE(mmn);
  *   TEST_F(mmn, my_case) { ... &self->m ... }
+ *   TEST_HARNESS_MAIN
+ * (the harness's main, once, at the end of the file).  A file of your own
+ * runs with guest-repro.sh --scenario FILE.c [--expected FILE.tsv].
  */
 #define MMN_FIXTURE(name) \
 	FIXTURE(name) { struct mmn m; }; \
