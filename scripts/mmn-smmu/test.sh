@@ -179,6 +179,10 @@ qos_unregistered
 # The search of guest-repro.sh --bisect, on synthetic version lists.
 run_tap unit-bisect 60 bash "$repo/tests/unit/mmn-smmu/test-bisect.sh"
 
+# How guest-repro.sh judges a guest row and fills its model column, on
+# synthetic rows.
+run_tap unit-judge 60 bash "$repo/tests/unit/mmn-smmu/test-scenario-judge.sh"
+
 # mmn-smmuv3 with broadcast TLB maintenance: guest CPU TLBIs (bare metal).
 run_tap btm 120 "$repo/scripts/mmn-smmu/btm-test.sh"
 
