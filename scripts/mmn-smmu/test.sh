@@ -43,14 +43,22 @@ failed=0
 skipped=0
 failures=()
 
-# run_tap NAME TIMEOUT CMD...: run a TAP producer, count its results.
-run_tap() {
-    local name=$1 secs=$2 log rc plan ok nok skip
+# tap_exec NAME TIMEOUT CMD...: run a TAP producer into $logdir/NAME.log,
+# its exit status into NAME.rc (also in a background job).
+tap_exec() {
+    local name=$1 secs=$2
     shift 2
+    timeout -k 10 "$secs" "$@" > "$logdir/$name.log" 2>&1
+    echo $? > "$logdir/$name.rc"
+}
+
+# tap_count NAME: print and count the results of a tap_exec run.
+tap_count() {
+    local name=$1 log rc plan ok nok skip
     log="$logdir/$name.log"
     echo "== $name"
-    timeout -k 10 "$secs" "$@" > "$log" 2>&1
-    rc=$?
+    rc=$(cat "$logdir/$name.rc" 2>/dev/null) || rc=1
+    [ -n "$rc" ] || rc=1
     ok=$(grep -cE '^ok [0-9]+' "$log" | head -n1)
     skip=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$log" | head -n1)
     nok=$(grep -cE '^not ok [0-9]+' "$log" | head -n1)
@@ -77,6 +85,12 @@ run_tap() {
     passed=$((passed + ok))
     failed=$((failed + nok))
     skipped=$((skipped + skip))
+}
+
+# run_tap NAME TIMEOUT CMD...: run a TAP producer, count its results.
+run_tap() {
+    tap_exec "$@"
+    tap_count "$1"
 }
 
 rm -rf "$logdir"
@@ -106,8 +120,9 @@ if ! "$repo/scripts/mmn-smmu/build.sh"; then
 fi
 
 # run_meson: the meson tests of suite mmn-smmu, one at a time (the other
-# core is the SVA kernel build's), each with the timeout it is registered
-# with; count their TAP results from meson's logs.
+# core is for the guest tiers and the SVA kernel build), each with the
+# timeout it is registered with; count their TAP results from meson's
+# logs.
 run_meson() {
     local base="$bld/meson-logs/mmn-smmu" meson="$bld/pyvenv/bin/meson"
     local res line p f s
@@ -173,6 +188,36 @@ qos_unregistered() {
 # (Arm IHI 0070 error paths) and robustness, and the same stage-1 cases
 # against QEMU's own SMMUv3 (virt,iommu=smmuv3).
 export QTEST_QEMU_BINARY="$bld/qemu-system-aarch64"
+
+# Tier 4: real Debian arm64 guests, a fixed small matrix: the newest 6.1
+# and 6.12 builds, on cortex-a57 (software dirty state) and neoverse-n1
+# (hardware AF/DBM); enumeration, then the stale read-only PTE scenarios
+# (pte-upgrade) with a real SVA-style driver subscribing a real process
+# mm.  The full matrix is a separate command (README, "Guest matrix").
+# Then Linux's own arm-smmu-v3 SVA driver and IOPF path on -M
+# virt,iommu=mmn-smmuv3: Debian's stock 6.1 image (probe, bind refused: no
+# ARM_SMMU_V3_SVA) and the SVA kernel built above (6.1 livelocks on the
+# stale read-only entry), once that build has ended; the 6.12 half takes
+# a second kernel build: scripts/mmn-smmu/guest-smmuv3.sh without
+# --kernel.  A guest boot keeps about one core busy (one TCG vCPU), so
+# the guest tiers run in the background, one after the other, beside the
+# meson tests, which run one at a time; their results are counted after
+# the other tiers.
+guest_matrix=(--kernel 6.1 --kernel 6.12 --cpu cortex-a57 --cpu neoverse-n1)
+guest_pid=
+if [ "$guest" = 1 ]; then
+    (
+        tap_exec guest 900 "$repo/scripts/mmn-smmu/guest-test.sh" "${guest_matrix[@]}"
+        tap_exec guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap \
+            "${guest_matrix[@]}" --scenario pte-upgrade
+        if [ -n "$sva_pid" ]; then
+            while kill -0 "$sva_pid" 2>/dev/null; do sleep 1; done
+        fi
+        tap_exec guest-smmuv3 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" --tap --kernel 6.1
+    ) &
+    guest_pid=$!
+fi
+
 run_meson
 qos_unregistered
 
@@ -196,23 +241,15 @@ run_tap report 300 bash -c 'echo 1..1; "$1"
     else echo "not ok 1 - reproduction report: unexpected outcome"; fi' \
     _ "$bld/tests/qtest/mmn-smmu-repro"
 
-# Tier 4: real Debian arm64 guests, a fixed small matrix: the newest 6.1
-# and 6.12 builds, on cortex-a57 (software dirty state) and neoverse-n1
-# (hardware AF/DBM); enumeration, then the stale read-only PTE scenarios
-# (pte-upgrade) with a real SVA-style driver subscribing a real process
-# mm.  The full matrix is a separate command (README, "Guest matrix").
-guest_matrix=(--kernel 6.1 --kernel 6.12 --cpu cortex-a57 --cpu neoverse-n1)
+# The guest tiers, started before the meson tests.
 if [ "$guest" = 1 ]; then
-    run_tap guest 900 "$repo/scripts/mmn-smmu/guest-test.sh" "${guest_matrix[@]}"
-    run_tap guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap \
-        "${guest_matrix[@]}" --scenario pte-upgrade
-    # Linux's own arm-smmu-v3 SVA driver and IOPF path on -M
-    # virt,iommu=mmn-smmuv3: Debian's stock 6.1 image (probe, bind refused:
-    # no ARM_SMMU_V3_SVA) and the SVA kernel built above (6.1 livelocks on
-    # the stale read-only entry).  The 6.12 half takes a second kernel
-    # build: scripts/mmn-smmu/guest-smmuv3.sh without --kernel.
-    wait "$sva_pid" || echo "== sva kernel build failed: $logdir/sva-kernel-6.1.log"
-    run_tap guest-smmuv3 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" --tap --kernel 6.1
+    wait "$guest_pid"
+    tap_count guest
+    tap_count guest-repro
+    if [ -n "$sva_pid" ] && ! wait "$sva_pid"; then
+        echo "== sva kernel build failed: $logdir/sva-kernel-6.1.log"
+    fi
+    tap_count guest-smmuv3
 else
     echo "== guest: skipped (--no-guest)"
     skipped=$((skipped + 1))
