@@ -19,6 +19,13 @@
 #include "libqos/mmn-smmuv3-env.h"
 #include "hw/mmn-smmu/mmn-smmu-regs.h"
 
+/* An L1STD rewritten as a driver does it: CFGI_STE, Leaf = 0 (4.3). */
+static void l1std_set(V3Env *e, uint64_t at, uint64_t d)
+{
+    qtest_writeq(e->qts, at, d);
+    v3_cmd(&e->v, CMD_CFGI_STE | (uint64_t)SID << 32, 0);
+}
+
 /* 5.1, 6.3.25, 7.3.3, 7.3.4: 2-level stream tables. */
 static void test_stream_table_2level(void)
 {
@@ -31,13 +38,13 @@ static void test_stream_table_2level(void)
     v3e_strtab(&e, l1, CFG_2L(8, 17), 2);
     v3e_bad(&e, true, PASID, EVT_C_BAD_STREAMID);       /* Span 0 */
     l2 = v3e_l2_table(&e, 9, 0);
-    qtest_writeq(e.qts, l1 + 256 * 8, l2 | 9);
+    l1std_set(&e, l1 + 256 * 8, l2 | 9);
     v3e_ok(&e, true, PASID);
-    qtest_writeq(e.qts, l1 + 256 * 8, l2 | 1);      /* one STE: SID 0 */
+    l1std_set(&e, l1 + 256 * 8, l2 | 1);            /* one STE: SID 0 */
     v3e_ok(&e, true, PASID);
-    qtest_writeq(e.qts, l1 + 256 * 8, l2 | 10);     /* > SPLIT + 1 */
+    l1std_set(&e, l1 + 256 * 8, l2 | 10);           /* > SPLIT + 1 */
     v3e_bad(&e, true, PASID, EVT_C_BAD_STREAMID);
-    qtest_writeq(e.qts, l1 + 256 * 8, l2 | 12);     /* reserved: as 0 */
+    l1std_set(&e, l1 + 256 * 8, l2 | 12);           /* reserved: as 0 */
     v3e_bad(&e, true, PASID, EVT_C_BAD_STREAMID);
     /* CR2.RECINVSID = 0: terminated, nothing recorded */
     v3e_strtab(&e, l1, CFG_2L(8, 17), 0);

@@ -17,12 +17,18 @@ uint64_t v3e_cd_w0(bool stall, bool record)
            (record ? CD_R : 0) | CD_A | ((uint64_t)ASID << 48);
 }
 
+/*
+ * The STE is followed by CFGI_STE (Leaf), as Linux 6.1's
+ * arm_smmu_write_strtab_ent() does through arm_smmu_sync_ste_for_sid():
+ * without it the SMMU may keep the old configuration.
+ */
 void v3e_ste(V3Env *e, unsigned config, unsigned fmt, uint64_t ctx,
              unsigned cdmax, unsigned s1dss, bool stalld)
 {
     v3_ste_raw(&e->v, SID, 1 | config << 1 | fmt << 4 | ctx |
                (uint64_t)cdmax << 59, s1dss | (1ULL << 2) | (1ULL << 4) |
                (3ULL << 6) | (uint64_t)stalld << 27);
+    v3_cmd(&e->v, CMD_CFGI_STE | (uint64_t)SID << 32, 1);
 }
 
 /* SMMU on; the master's STE: 16 CDs, S1DSS SSID0; CD PASID and CD 0. */
@@ -38,10 +44,16 @@ void v3e_up(V3Env *e, const char *props, bool stall)
     v3_map(&e->v, e->root, VA, DATA_PA, USER_RW);
 }
 
-/* CD PASID changed as a driver does it: with a TLBI of its ASID. */
+/*
+ * CD PASID changed as a driver does it: CFGI_CD (Leaf), as Linux 6.1's
+ * arm_smmu_write_ctx_desc() does through arm_smmu_sync_cd(), and a TLBI
+ * of its ASID.
+ */
 void v3e_cd_set(V3Env *e, uint64_t w0, uint64_t ttb)
 {
     v3_cd_raw(&e->v, e->cdtab, PASID, w0, ttb);
+    v3_cmd(&e->v, CMD_CFGI_CD | (uint64_t)PASID << 12 | (uint64_t)SID << 32,
+           1);
     v3_cmd(&e->v, CMD_TLBI_NH_ASID | ((uint64_t)ASID << 48), 0);
 }
 

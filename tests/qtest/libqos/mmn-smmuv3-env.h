@@ -74,12 +74,12 @@ typedef struct V3Env {
 
 /* The CD word 0 Linux's arm_smmu_write_ctx_desc() (6.1) writes. */
 uint64_t v3e_cd_w0(bool stall, bool record);
-/* The master's STE, raw fields. */
+/* The master's STE, raw fields, and CFGI_STE. */
 void v3e_ste(V3Env *e, unsigned config, unsigned fmt, uint64_t ctx,
              unsigned cdmax, unsigned s1dss, bool stalld);
 /* SMMU on; the master's STE: 16 CDs, S1DSS SSID0; CD PASID and CD 0. */
 void v3e_up(V3Env *e, const char *props, bool stall);
-/* CD PASID changed as a driver does it: with a TLBI of its ASID. */
+/* CD PASID changed as a driver does it: CFGI_CD, TLBI of its ASID. */
 void v3e_cd_set(V3Env *e, uint64_t w0, uint64_t ttb);
 
 /* The next event record, or false. */

@@ -75,8 +75,10 @@
 #define M_ST_ABORTED        5
 
 /* commands (4.1-4.7) */
-#define CMD_CFGI_CD         0x05
+#define CMD_CFGI_STE        0x03
 #define CMD_CFGI_STE_RANGE  0x04    /* Range 31: Linux's CMD_CFGI_ALL */
+#define CMD_CFGI_CD         0x05
+#define CMD_CFGI_CD_ALL     0x06
 #define CMD_TLBI_NH_ALL     0x10
 #define CMD_TLBI_NH_ASID    0x11
 #define CMD_TLBI_NH_VA      0x12
