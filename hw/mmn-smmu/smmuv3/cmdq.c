@@ -150,13 +150,13 @@ static int cmd_exec(MmnSmmuv3State *s, const uint64_t *c)
     switch (op) {
     case CMD_PREFETCH_CONFIG:
     case CMD_PREFETCH_ADDR:
-        /* Hints: no configuration cache to fill. */
+        /* Hints: the configuration cache fills on use only. */
         return CERROR_NONE;
     case CMD_CFGI_STE:
     case CMD_CFGI_STE_RANGE:
     case CMD_CFGI_CD:
     case CMD_CFGI_CD_ALL:
-        /* Configuration is read on every transaction (config.c). */
+        mmn_smmuv3_cfgc_command(s, c);
         return CERROR_NONE;
     case CMD_TLBI_NH_ALL:
     case CMD_TLBI_NSNH_ALL:

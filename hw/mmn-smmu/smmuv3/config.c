@@ -3,11 +3,10 @@
  * and the context descriptor (Arm IHI 0070, 3.3 "Data structures and
  * translation procedure", 5.2 STE, 5.4 CD).
  *
- * Every transaction reads its STE and CD from guest memory: this model
- * keeps no configuration cache, so CFGI_* commands have nothing to drop
- * (a permitted implementation: the architecture allows, but does not
- * require, caching of configuration).  What is checked, in the order of
- * the translation procedure:
+ * mmn_smmuv3_config_fetch() reads a stream's STE and CD from guest memory
+ * and decodes them; config-cache.c keeps what decoded without an error
+ * and serves later transactions from it until a CFGI_* command drops it.
+ * What is checked, in the order of the translation procedure:
  *
  *  1. StreamID >= 2^STRTAB_BASE_CFG.LOG2SIZE, or beyond a 2-level L1
  *     descriptor's Span (0, reserved, above SPLIT + 1) -> C_BAD_STREAMID,
@@ -85,6 +84,17 @@ static bool beyond_oas(MmnSmmuv3State *s, uint64_t addr)
     return addr >> s->oas_bits;
 }
 
+unsigned mmn_smmuv3_strtab_split(MmnSmmuv3State *s)
+{
+    unsigned split = FIELD_EX32(s->strtab_base_cfg, STRTAB_BASE_CFG, SPLIT);
+
+    if (FIELD_EX32(s->strtab_base_cfg, STRTAB_BASE_CFG, FMT) != 1) {
+        return 0;
+    }
+    /* 6.3.25: other values are reserved and behave as 6 */
+    return split == 8 || split == 10 ? split : 6;
+}
+
 /* 3.3.1: find and fetch the STE of @sid. */
 static MmnSmmuv3CfgResult fetch_ste(MmnSmmuv3State *s, uint32_t sid,
                                     uint64_t *ste, MmnSmmuv3Evt *evt)
@@ -93,20 +103,16 @@ static MmnSmmuv3CfgResult fetch_ste(MmnSmmuv3State *s, uint32_t sid,
     unsigned lit = FIELD_EX32(cfg, STRTAB_BASE_CFG, LOG2SIZE);
     unsigned log2size = MIN(lit, s->sid_bits);
     uint64_t base = FIELD_EX64(s->strtab_base, STRTAB_BASE, ADDR) << 6;
+    unsigned split = mmn_smmuv3_strtab_split(s);
     uint64_t addr;
 
     if (log2size < 32 && (uint64_t)sid >> log2size) {
         return bad_streamid(s, evt);
     }
-    if (FIELD_EX32(cfg, STRTAB_BASE_CFG, FMT) == 1) {
-        unsigned split = FIELD_EX32(cfg, STRTAB_BASE_CFG, SPLIT);
+    if (split) {
         uint64_t l1;
         unsigned span;
 
-        if (split != 6 && split != 8 && split != 10) {
-            /* 6.3.25: other values are reserved and behave as 6 */
-            split = 6;
-        }
         /* 6.3.24: aligned to the larger of 64 bytes and the L1 table */
         base &= ~((8ULL << MAX(3, (int)lit - (int)split)) - 1);
         addr = base + (uint64_t)(sid >> split) * 8;
@@ -248,9 +254,10 @@ static bool decode_cd(MmnSmmuv3State *s, const uint64_t *cd, bool s1stalld,
     return !(ttb >> cfg->walk.oa_bits);
 }
 
-MmnSmmuv3CfgResult mmn_smmuv3_config(MmnSmmuv3State *s, uint32_t sid,
-                                     bool ssv, uint32_t ssid,
-                                     MmnSmmuv3Cfg *cfg, MmnSmmuv3Evt *evt)
+MmnSmmuv3CfgResult mmn_smmuv3_config_fetch(MmnSmmuv3State *s, uint32_t sid,
+                                           bool ssv, uint32_t ssid,
+                                           MmnSmmuv3Cfg *cfg,
+                                           MmnSmmuv3Evt *evt)
 {
     uint64_t ste[8], cd[8], ctxptr;
     MmnSmmuv3CfgResult r;
@@ -319,5 +326,9 @@ MmnSmmuv3CfgResult mmn_smmuv3_config(MmnSmmuv3State *s, uint32_t sid,
         return cfg_event(evt, EVT_C_BAD_CD, 0);
     }
     cfg->config = STE_CONFIG_S1;
+    cfg->has_cd = true;
+    cfg->cd_ssid = ssid;
+    cfg->cd_split = fmt == STE_S1FMT_LINEAR ? 0 :
+                    fmt == STE_S1FMT_4K_L2 ? 6 : 10;
     return MMN_SMMUV3_CFG_OK;
 }

@@ -4,6 +4,7 @@
  *
  *   smmuv3.c   QOM type, registers, interrupts, reset, migration
  *   config.c   stream table and context descriptor fetch and checks
+ *   config-cache.c  the configuration cache and the CFGI_* commands
  *   xlate.c    translation of master and PCI transactions, stalls, livelock
  *   cmdq.c     command queue
  *   evtq.c     event queue, GERROR, MSIs
@@ -271,6 +272,10 @@ typedef struct MmnSmmuv3Cfg {
     bool record;            /* CD.R: record faults */
     bool epd0;
     bool aset;              /* CD.ASET: non-shared ASID (btm.c) */
+    /* the CD it came from (CFGI_CD in config-cache.c) */
+    bool has_cd;
+    uint32_t cd_ssid;       /* its index: 0 without a substream */
+    uint8_t cd_split;       /* 2-level CD table: SSID bits per L1CD, or 0 */
 } MmnSmmuv3Cfg;
 
 /* What the configuration stage decided for a transaction. */
@@ -292,10 +297,30 @@ struct MmnSmmuv3Asid {
 void mmn_smmuv3_irq_raise(MmnSmmuv3State *s, int irq);
 bool mmn_smmuv3_enabled(MmnSmmuv3State *s);
 
-/* config.c */
+/* config.c: the configuration of a stream, from the tables in memory */
+MmnSmmuv3CfgResult mmn_smmuv3_config_fetch(MmnSmmuv3State *s, uint32_t sid,
+                                           bool ssv, uint32_t ssid,
+                                           MmnSmmuv3Cfg *cfg,
+                                           MmnSmmuv3Evt *evt);
+/* STRTAB_BASE_CFG.SPLIT of a 2-level stream table (6, 8, 10), or 0 */
+unsigned mmn_smmuv3_strtab_split(MmnSmmuv3State *s);
+
+/* config-cache.c */
+#define MMN_SMMUV3_CFGC_MAX 1024    /* entries; a full cache is emptied */
+/* A transaction's configuration: from the cache, else fetched (and kept). */
 MmnSmmuv3CfgResult mmn_smmuv3_config(MmnSmmuv3State *s, uint32_t sid,
                                      bool ssv, uint32_t ssid,
                                      MmnSmmuv3Cfg *cfg, MmnSmmuv3Evt *evt);
+/* The same, for a checker: neither counts nor fills the cache. */
+MmnSmmuv3CfgResult mmn_smmuv3_config_peek(MmnSmmuv3State *s, uint32_t sid,
+                                          bool ssv, uint32_t ssid,
+                                          MmnSmmuv3Cfg *cfg,
+                                          MmnSmmuv3Evt *evt);
+/* CFGI_STE, CFGI_STE_RANGE, CFGI_CD, CFGI_CD_ALL (SSec already checked) */
+void mmn_smmuv3_cfgc_command(MmnSmmuv3State *s, const uint64_t *c);
+/* Drop every entry (@why for the trace). */
+void mmn_smmuv3_cfgc_flush(MmnSmmuv3State *s, const char *why);
+void mmn_smmuv3_cfgc_fini(MmnSmmuv3State *s);
 
 /* xlate.c */
 MmnSmmuv3Asid *mmn_smmuv3_asid(MmnSmmuv3State *s, uint16_t asid, bool create);

@@ -229,6 +229,7 @@ static void write_cr0(MmnSmmuv3State *s, uint32_t v)
     if (was_on && !mmn_smmuv3_enabled(s)) {
         /* 6.3.9.6: disabling terminates stalled transactions */
         mmn_smmuv3_terminate_all_stalls(s);
+        mmn_smmuv3_cfgc_flush(s, "SMMUEN=0");
     }
     mmn_smmuv3_cmdq_process(s);
 }
@@ -287,6 +288,10 @@ static void mmn_smmuv3_write(void *opaque, hwaddr off, uint64_t val,
     if (r) {
         uint64_t mask = reg64_mask(off);
 
+        if (r == &s->strtab_base) {
+            mmn_smmuv3_cfgc_flush(s, "STRTAB_BASE");
+        }
+
         if (size == 8) {
             *r = val & mask;
         } else if (off & 4) {
@@ -342,6 +347,7 @@ static void mmn_smmuv3_write(void *opaque, hwaddr off, uint64_t val,
         break;
     case A_STRTAB_BASE_CFG:
         s->strtab_base_cfg = v & 0x307ff;
+        mmn_smmuv3_cfgc_flush(s, "STRTAB_BASE_CFG");
         break;
     case A_CMDQ_PROD:
         s->cmdq.prod = v & ((2u << MMN_SMMUV3_CMDQS) - 1);
@@ -420,6 +426,7 @@ static void mmn_smmuv3_reset_hold(Object *obj, ResetType type)
     s->eventq_irq_cfg1 = s->eventq_irq_cfg2 = 0;
     s->next_stag = 0;
     mmn_smmuv3_asids_free(s);
+    mmn_smmuv3_cfgc_flush(s, "reset");
 }
 
 static void mmn_smmuv3_realize(DeviceState *dev, Error **errp)
@@ -475,6 +482,12 @@ static void mmn_smmuv3_instance_init(Object *obj)
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "livelocks", &s->stat_livelocks,
                                    OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "config-cache-hits",
+                                   &s->stat_cfgc_hits, OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stale-configs",
+                                   &s->stat_stale_configs, OBJ_PROP_FLAG_READ);
+    object_property_add_uint32_ptr(obj, "config-cache-entries",
+                                   &s->stat_cfgc_entries, OBJ_PROP_FLAG_READ);
     mmn_smmuv3_btm_instance_init(s);
 }
 
@@ -483,6 +496,7 @@ static void mmn_smmuv3_finalize(Object *obj)
     MmnSmmuv3State *s = MMN_SMMUV3(obj);
 
     mmn_smmuv3_btm_fini(s);
+    mmn_smmuv3_cfgc_fini(s);
     if (s->asids) {
         g_hash_table_destroy(s->asids);
     }
@@ -495,8 +509,9 @@ static int mmn_smmuv3_post_load(void *opaque, int version_id)
 {
     MmnSmmuv3State *s = opaque;
 
-    /* The IOTLB is a cache: the destination starts with it empty. */
+    /* The IOTLB and the configuration cache start empty. */
     mmn_smmuv3_asids_free(s);
+    mmn_smmuv3_cfgc_flush(s, "migration");
     return 0;
 }
 
@@ -554,6 +569,7 @@ static const Property mmn_smmuv3_properties[] = {
                        MMN_IOTLB_DEFAULT_CAPACITY),
     DEFINE_PROP_UINT32("livelock-threshold", MmnSmmuv3State,
                        livelock_threshold, 16),
+    DEFINE_PROP_BOOL("config-cache", MmnSmmuv3State, config_cache, true),
 };
 
 static void mmn_smmuv3_class_init(ObjectClass *klass, void *data)

@@ -325,7 +325,7 @@ bool mmn_smmuv3_check(MmnSmmuv3State *s, uint32_t sid, uint32_t ssid,
 
     memset(r, 0, sizeof(*r));
     if (!mmn_smmuv3_enabled(s) ||
-        mmn_smmuv3_config(s, sid, ssv, ssid, &cfg, &evt) !=
+        mmn_smmuv3_config_peek(s, sid, ssv, ssid, &cfg, &evt) !=
         MMN_SMMUV3_CFG_OK || cfg.config != STE_CONFIG_S1) {
         return false;
     }

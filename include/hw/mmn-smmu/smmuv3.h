@@ -124,6 +124,7 @@ struct MmnSmmuv3State {
     bool ril;
     uint32_t iotlb_capacity;
     uint32_t livelock_threshold;
+    bool config_cache;
 
     /* registers */
     uint32_t cr[3];
@@ -147,6 +148,8 @@ struct MmnSmmuv3State {
     /* the shared cache: one IOTLB context per ASID */
     MmnIotlb *iotlb;
     GHashTable *asids;      /* ASID -> MmnSmmuv3Asid */
+    /* the configuration cache (smmuv3/config-cache.c), not migrated */
+    GHashTable *cfgc;
 
     MmnSmmuv3Master masters[MMN_SMMUV3_MAX_MASTERS];
     uint32_t nr_masters;
@@ -160,6 +163,9 @@ struct MmnSmmuv3State {
     uint64_t stat_faults;
     uint64_t stat_stalls;
     uint64_t stat_livelocks;
+    uint64_t stat_cfgc_hits;
+    uint64_t stat_stale_configs;
+    uint32_t stat_cfgc_entries;
 
     /* broadcast TLB maintenance (btm = on; smmuv3/btm.c) */
     MmnTlbiSnooper btm_snooper;
@@ -188,8 +194,9 @@ void mmn_smmuv3_txn_cancel(MmnSmmuv3State *s, MmnSmmuv3Txn *txn);
 
 /*
  * Coherence check of the IOTLB entries of the ASID that (sid, ssid/ssv)
- * maps to now.  Returns false if the stream does not translate through a
- * valid stage-1 context descriptor.
+ * maps to now (through the configuration cache, as a transaction).
+ * Returns false if the stream does not translate through a valid stage-1
+ * context descriptor.
  */
 typedef struct MmnIotlbCheck MmnIotlbCheck;
 bool mmn_smmuv3_check(MmnSmmuv3State *s, uint32_t sid, uint32_t ssid,
