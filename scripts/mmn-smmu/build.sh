@@ -124,6 +124,6 @@ if [ $# -eq 0 ]; then
         tests/qtest/mmn-smmu-migration-load-test \
         tests/qtest/mmn-smmuv3-test tests/qtest/mmn-smmuv3-errors-test \
         tests/qtest/mmn-smmuv3-robustness-test tests/qtest/mmn-smmuv3-diff-test \
-        mmn-smmu-tests
+        tests/qtest/mmn-smmuv3-cfgcache-test mmn-smmu-tests
 fi
 ninja -C "$bld" "$@"
