@@ -14,7 +14,9 @@
 # bits, HW_AFDBM, CONTPTE, THP, ...), sets CONFIG_ARM_SMMU_V3_SVA=y and
 # builds Image plus what an out-of-tree module needs (M=...).
 #
-# Usage: build-sva-kernel.sh 6.1|6.12
+# Usage: build-sva-kernel.sh [--cached] 6.1|6.12
+#   --cached  build nothing: print the env file if that kernel is already
+#             built (exit 0), else exit 3 (test.sh: the 6.12 tier)
 # Prints the path of an env file with
 #   MMN_SVA_IMAGE  the arm64 Image to boot
 #   MMN_SVA_KDIR   the build tree for 'make -C $MMN_SVA_KDIR M=...'
@@ -35,9 +37,14 @@ die() {
     exit 1
 }
 
+cached_only=0
+if [ "${1:-}" = --cached ]; then
+    cached_only=1
+    shift
+fi
 [ $# = 1 ] || {
-    echo "usage: build-sva-kernel.sh 6.1|6.12 (the Debian kernel series whose" \
-         "source is built with CONFIG_ARM_SMMU_V3_SVA=y)" >&2
+    echo "usage: build-sva-kernel.sh [--cached] 6.1|6.12 (the Debian kernel" \
+         "series whose source is built with CONFIG_ARM_SMMU_V3_SVA=y)" >&2
     exit 2
 }
 series=$1
@@ -92,6 +99,7 @@ if [ -f "$result" ] && [ -f "$out/.mmn-built" ]; then
     echo "$result"
     exit 0
 fi
+[ "$cached_only" = 0 ] || exit 3
 
 # One build (and one source download) at a time.
 mkdir -p "$cache/guest"
