@@ -84,10 +84,15 @@ conf_args="--target-list=aarch64-softmmu --python=/usr/bin/python3
  --disable-docs --without-default-features --without-default-devices
  --with-devices-aarch64=mmn-smmu --enable-fdt=system --disable-install-blobs
  --disable-werror --enable-trace-backends=log"
+# The compiler is Debian's clang: it builds this tree in about a quarter
+# less CPU time than gcc at the same -O2 (target/arm/tcg/sve_helper.c
+# 34.9 s against 45.9 s, translate-a64.c 12.5 s against 17.1 s, nine of
+# the largest files 71 s against 95 s), and a first run must fit CI's
+# budget.  MMN_CONFIGURE=--cc=gcc (any --cc) chooses another.
 case " ${MMN_CONFIGURE:-} " in
 *" --cc="*) ;;
 *) conf_args="$conf_args
- --cc=$(command -v cc)" ;;
+ --cc=$(command -v clang)" ;;
 esac
 if [ -n "${MMN_CONFIGURE:-}" ]; then
     conf_args="$conf_args

@@ -31,8 +31,9 @@ fi
 # guest kernel from its exact source when the archive has no headers for
 # it (scripts/mmn-smmu/lib/kernel-source.sh: modules_prepare builds
 # resolve_btfids and sign-file, libelf-dev and libssl-dev); the guest
-# commands' tables (column, bsdextrautils).
-PKGS_MAIN="dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
+# commands' tables (column, bsdextrautils).  QEMU is built with clang
+# (scripts/mmn-smmu/build.sh).
+PKGS_MAIN="clang dpkg-dev ccache ninja-build pkg-config libglib2.0-dev libfdt-dev
 libpixman-1-dev python3-venv python3 bzip2 xz-utils cpio gzip
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex bison
 python3-docutils libelf-dev libssl-dev bsdextrautils"
@@ -41,7 +42,7 @@ PKGS_BPO="meson python3-pycotap"
 PKGS_CLANG="clang libclang-rt-dev llvm"
 
 stamp="$cache/deps.stamp"
-want="v6 $PKGS_MAIN | $PKGS_BPO | arm64"
+want="v7 $PKGS_MAIN | $PKGS_BPO | arm64"
 clang_stamp="$cache/deps-clang.stamp"
 if [ "$clang" = 1 ] && { [ ! -f "$clang_stamp" ] ||
    [ "$(cat "$clang_stamp")" != "$PKGS_CLANG" ] ||
