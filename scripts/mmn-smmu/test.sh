@@ -201,10 +201,11 @@ export QTEST_QEMU_BINARY="$bld/qemu-system-aarch64"
 # a second SVA kernel build (as long as the first: both do not fit in a
 # first run's budget on 2 cores), so it runs only when that kernel is in
 # the cache (scripts/mmn-smmu/guest-smmuv3.sh --kernel 6.12 builds it)
-# and is reported as skipped otherwise.  A guest boot keeps about one core busy (one TCG vCPU), so
-# the guest tiers run in the background, one after the other, beside the
-# meson tests, which run one at a time; their results are counted after
-# the other tiers.
+# and is reported as skipped otherwise.  A guest boot keeps about one
+# core busy (one TCG vCPU), so the first two guest tiers run in the
+# background, one after the other, beside the meson tests, which run one
+# at a time, and the SVA tiers run after the other tiers, beside the
+# second guest tier; all guest results are counted last.
 guest_matrix=(--kernel 6.1 --kernel 6.12 --cpu cortex-a57 --cpu neoverse-n1)
 guest_pid=
 if [ "$guest" = 1 ]; then
@@ -212,14 +213,6 @@ if [ "$guest" = 1 ]; then
         tap_exec guest 900 "$repo/scripts/mmn-smmu/guest-test.sh" "${guest_matrix[@]}"
         tap_exec guest-repro 900 "$repo/scripts/mmn-smmu/guest-repro.sh" --tap \
             "${guest_matrix[@]}" --scenario pte-upgrade
-        if [ -n "$sva_pid" ]; then
-            while kill -0 "$sva_pid" 2>/dev/null; do sleep 1; done
-        fi
-        tap_exec guest-smmuv3 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" --tap --kernel 6.1
-        if "$repo/scripts/mmn-smmu/build-sva-kernel.sh" --cached 6.12 > /dev/null 2>&1; then
-            tap_exec guest-smmuv3-6.12 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" \
-                --tap --kernel 6.12
-        fi
     ) &
     guest_pid=$!
 fi
@@ -247,14 +240,22 @@ run_tap report 300 bash -c 'echo 1..1; "$1"
     else echo "not ok 1 - reproduction report: unexpected outcome"; fi' \
     _ "$bld/tests/qtest/mmn-smmu-repro"
 
-# The guest tiers, started before the meson tests.
+# The guest tiers: the SVA ones now, once the SVA kernel build has ended,
+# while the background ones end.
 if [ "$guest" = 1 ]; then
+    sva_ok=1
+    if [ -n "$sva_pid" ] && ! wait "$sva_pid"; then
+        sva_ok=0
+    fi
+    tap_exec guest-smmuv3 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" --tap --kernel 6.1
+    if "$repo/scripts/mmn-smmu/build-sva-kernel.sh" --cached 6.12 > /dev/null 2>&1; then
+        tap_exec guest-smmuv3-6.12 900 "$repo/scripts/mmn-smmu/guest-smmuv3.sh" \
+            --tap --kernel 6.12
+    fi
     wait "$guest_pid"
     tap_count guest
     tap_count guest-repro
-    if [ -n "$sva_pid" ] && ! wait "$sva_pid"; then
-        echo "== sva kernel build failed: $logdir/sva-kernel-6.1.log"
-    fi
+    [ "$sva_ok" = 1 ] || echo "== sva kernel build failed: $logdir/sva-kernel-6.1.log"
     tap_count guest-smmuv3
     if [ -f "$logdir/guest-smmuv3-6.12.rc" ]; then
         tap_count guest-smmuv3-6.12
