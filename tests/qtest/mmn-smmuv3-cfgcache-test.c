@@ -257,9 +257,11 @@ static void test_cd_all(void)
 }
 
 /*
- * A 2-level stream table, SPLIT 8: CFGI_STE with Leaf = 0 of a StreamID
- * behind the master's L1STD drops the master's entry, with Leaf = 1 or
- * behind another L1STD it does not.
+ * A 2-level stream table, SPLIT 8: CFGI_STE of another StreamID, with
+ * Leaf = 1 or 0, behind the master's L1STD or another, keeps the master's
+ * entry (an SMMU caches each STE; Leaf = 0 adds only the L1STD on that
+ * StreamID's path, Arm IHI 0070 4.3.1); the master's own with Leaf = 0
+ * drops it.
  */
 static void test_ste_leaf_2level(void)
 {
@@ -277,14 +279,17 @@ static void test_ste_leaf_2level(void)
     cfgi_ste(&t, SID + 0x100, false);
     g_assert_cmpint(where(&t, true, PASID), ==, 1);
     cfgi_ste(&t, SID + 0xff, false);
+    g_assert_cmpint(where(&t, true, PASID), ==, 1);
+    cfgi_ste(&t, SID, false);
     g_assert_cmpint(where(&t, true, PASID), ==, 2);
     t_down(&t);
 }
 
 /*
  * A 2-level CD table (S1Fmt 4 KiB leaves: 64 CDs per L1CD), S1CDMax 8:
- * CFGI_CD with Leaf = 0 of a SubstreamID behind the same L1CD drops the
- * entry, with Leaf = 1 or behind another L1CD it does not.
+ * CFGI_CD of another SubstreamID behind the same L1CD, with Leaf = 1 or
+ * 0, keeps the entry (4.3.3: Leaf = 0 adds only the L1CD on that
+ * SubstreamID's path); its own, with Leaf = 0 or 1, drops only it.
  */
 static void test_cd_leaf_2level(void)
 {
@@ -308,11 +313,13 @@ static void test_cd_leaf_2level(void)
     cfgi_cd(&t, SID, PASID + 1, true);
     g_assert_cmpint(where(&t, true, PASID), ==, 1);
     g_assert_cmpint(where(&t, true, 64 + PASID), ==, 1);
-    /* Leaf = 0 behind L1CD 0: SubstreamID PASID, not 64 + PASID */
     cfgi_cd(&t, SID, PASID + 1, false);
+    g_assert_cmpint(where(&t, true, PASID), ==, 1);
+    g_assert_cmpint(where(&t, true, 64 + PASID), ==, 1);
+    cfgi_cd(&t, SID, PASID, false);
     g_assert_cmpint(where(&t, true, PASID), ==, 2);
     g_assert_cmpint(where(&t, true, 64 + PASID), ==, 1);
-    cfgi_cd(&t, SID, 64, false);
+    cfgi_cd(&t, SID, 64 + PASID, true);
     g_assert_cmpint(where(&t, true, 64 + PASID), ==, 2);
     t_down(&t);
 }

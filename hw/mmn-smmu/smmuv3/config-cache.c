@@ -19,14 +19,15 @@
  * Invalidation (4.3; dropping more than asked is always permitted):
  *
  *  CFGI_STE        every entry of the StreamID (its CDs are reached
- *                  through the STE); with Leaf == 0 and a 2-level stream
- *                  table also those of the StreamIDs behind the same L1STD
+ *                  through the STE), whatever Leaf says: no L1STD is
+ *                  cached apart from the entries, and the other
+ *                  StreamIDs behind the same L1STD keep theirs, as on an
+ *                  SMMU that caches each STE (4.3.1)
  *  CFGI_STE_RANGE  the StreamIDs SID[31:Range + 1], any low bits; Range 31
  *                  is CFGI_ALL
  *  CFGI_CD         the entries of (StreamID, SubstreamID) that used that
  *                  CD (the no-substream entry with S1DSS SSID0 or S1CDMax
- *                  0 used CD 0); with Leaf == 0 and a 2-level CD table
- *                  every entry whose CD is behind the same L1CD
+ *                  0 used CD 0), whatever Leaf says (likewise, 4.3.3)
  *  CFGI_CD_ALL     every entry of the StreamID
  *
  * The whole cache is dropped on reset, when CR0.SMMUEN goes from 1 to 0,
@@ -191,15 +192,14 @@ MmnSmmuv3CfgResult mmn_smmuv3_config_peek(MmnSmmuv3State *s, uint32_t sid,
 typedef struct CfgcInv {
     uint32_t first, last;       /* StreamIDs */
     bool cd;                    /* CFGI_CD: only entries that used ... */
-    uint32_t ssid;              /* ... this CD, or with !leaf ... */
-    bool leaf;                  /* ... one behind the same L1CD */
+    uint32_t ssid;              /* ... this CD */
+    bool leaf;                  /* the command's Leaf (traced only) */
 } CfgcInv;
 
 static gboolean cfgc_inv_match(gpointer key, gpointer value, gpointer opaque)
 {
     const CfgcEntry *e = value;
     const CfgcInv *inv = opaque;
-    unsigned split = e->cfg.cd_split;
 
     if (e->sid < inv->first || e->sid > inv->last) {
         return false;
@@ -210,10 +210,7 @@ static gboolean cfgc_inv_match(gpointer key, gpointer value, gpointer opaque)
     if (!e->cfg.has_cd) {
         return false;
     }
-    if (e->cfg.cd_ssid == inv->ssid) {
-        return true;
-    }
-    return !inv->leaf && split && e->cfg.cd_ssid >> split == inv->ssid >> split;
+    return e->cfg.cd_ssid == inv->ssid;
 }
 
 static void cfgc_inv(MmnSmmuv3State *s, const char *op, const CfgcInv *inv)
@@ -235,17 +232,17 @@ void mmn_smmuv3_cfgc_command(MmnSmmuv3State *s, const uint64_t *c)
     uint32_t sid = FIELD_EX64(c[0], CMD0, SID);
     bool leaf = FIELD_EX64(c[1], CMD1, LEAF);
     CfgcInv inv = { .first = sid, .last = sid, .leaf = true };
-    unsigned split;
     uint64_t mask;
 
     switch (op) {
     case CMD_CFGI_STE:
-        split = mmn_smmuv3_strtab_split(s);
-        if (!leaf && split) {
-            /* 4.3: Leaf == 0 also invalidates the SID's L1STD */
-            inv.first = sid & ~((1u << split) - 1);
-            inv.last = sid | ((1u << split) - 1);
-        }
+        /*
+         * 4.3.1: Leaf == 0 also invalidates the L1STD on the SID's path.
+         * No L1 descriptor is cached apart from the entries, and the
+         * other StreamIDs behind that L1STD keep their entries, as an
+         * SMMU that caches each STE does: only this SID is dropped.
+         */
+        inv.leaf = leaf;
         cfgc_inv(s, "CFGI_STE", &inv);
         break;
     case CMD_CFGI_STE_RANGE:
@@ -256,6 +253,7 @@ void mmn_smmuv3_cfgc_command(MmnSmmuv3State *s, const uint64_t *c)
         cfgc_inv(s, "CFGI_STE_RANGE", &inv);
         break;
     case CMD_CFGI_CD:
+        /* 4.3.3: Leaf == 0 also the L1CD on the path: as for CFGI_STE */
         inv.cd = true;
         inv.ssid = FIELD_EX64(c[0], CMD0, SSID);
         inv.leaf = leaf;
