@@ -80,9 +80,9 @@ static bool cfg_equal(const MmnSmmuv3Cfg *a, const MmnSmmuv3Cfg *b)
            a->cd_ssid == b->cd_ssid && a->cd_split == b->cd_split;
 }
 
-static void cfgc_count(MmnSmmuv3State *s)
+uint32_t mmn_smmuv3_cfgc_entries(MmnSmmuv3State *s)
 {
-    s->stat_cfgc_entries = s->cfgc ? g_hash_table_size(s->cfgc) : 0;
+    return s->cfgc ? g_hash_table_size(s->cfgc) : 0;
 }
 
 void mmn_smmuv3_cfgc_flush(MmnSmmuv3State *s, const char *why)
@@ -91,7 +91,6 @@ void mmn_smmuv3_cfgc_flush(MmnSmmuv3State *s, const char *why)
         trace_mmn_smmuv3_cfgc_flush(why, g_hash_table_size(s->cfgc));
         g_hash_table_remove_all(s->cfgc);
     }
-    cfgc_count(s);
 }
 
 void mmn_smmuv3_cfgc_fini(MmnSmmuv3State *s)
@@ -100,7 +99,6 @@ void mmn_smmuv3_cfgc_fini(MmnSmmuv3State *s)
         g_hash_table_destroy(s->cfgc);
         s->cfgc = NULL;
     }
-    cfgc_count(s);
 }
 
 static void cfgc_insert(MmnSmmuv3State *s, uint32_t sid, bool ssv,
@@ -120,7 +118,6 @@ static void cfgc_insert(MmnSmmuv3State *s, uint32_t sid, bool ssv,
     e->sid = sid;
     e->cfg = *cfg;
     g_hash_table_replace(s->cfgc, &e->key, e);
-    cfgc_count(s);
     trace_mmn_smmuv3_cfgc_insert(sid, ssv, ssid, cfg->config, cfg->asid);
 }
 
@@ -220,7 +217,6 @@ static void cfgc_inv(MmnSmmuv3State *s, const char *op, const CfgcInv *inv)
     if (s->cfgc) {
         n = g_hash_table_foreach_remove(s->cfgc, cfgc_inv_match,
                                         (gpointer)inv);
-        cfgc_count(s);
     }
     trace_mmn_smmuv3_cfgc_inv(op, inv->first, inv->last, inv->cd, inv->ssid,
                               inv->leaf, n);

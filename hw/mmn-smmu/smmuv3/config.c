@@ -84,7 +84,8 @@ static bool beyond_oas(MmnSmmuv3State *s, uint64_t addr)
     return addr >> s->oas_bits;
 }
 
-unsigned mmn_smmuv3_strtab_split(MmnSmmuv3State *s)
+/* STRTAB_BASE_CFG.SPLIT of a 2-level stream table (6, 8, 10), or 0. */
+static unsigned strtab_split(MmnSmmuv3State *s)
 {
     unsigned split = FIELD_EX32(s->strtab_base_cfg, STRTAB_BASE_CFG, SPLIT);
 
@@ -103,7 +104,7 @@ static MmnSmmuv3CfgResult fetch_ste(MmnSmmuv3State *s, uint32_t sid,
     unsigned lit = FIELD_EX32(cfg, STRTAB_BASE_CFG, LOG2SIZE);
     unsigned log2size = MIN(lit, s->sid_bits);
     uint64_t base = FIELD_EX64(s->strtab_base, STRTAB_BASE, ADDR) << 6;
-    unsigned split = mmn_smmuv3_strtab_split(s);
+    unsigned split = strtab_split(s);
     uint64_t addr;
 
     if (log2size < 32 && (uint64_t)sid >> log2size) {

@@ -272,10 +272,10 @@ typedef struct MmnSmmuv3Cfg {
     bool record;            /* CD.R: record faults */
     bool epd0;
     bool aset;              /* CD.ASET: non-shared ASID (btm.c) */
-    /* the CD it came from (CFGI_CD in config-cache.c) */
+    /* the CD it came from (CFGI_CD, stale check in config-cache.c) */
     bool has_cd;
     uint32_t cd_ssid;       /* its index: 0 without a substream */
-    uint8_t cd_split;       /* 2-level CD table: SSID bits per L1CD, or 0 */
+    uint8_t cd_split;       /* STE.S1Fmt as SSID bits per L1CD, or 0 */
 } MmnSmmuv3Cfg;
 
 /* What the configuration stage decided for a transaction. */
@@ -302,8 +302,6 @@ MmnSmmuv3CfgResult mmn_smmuv3_config_fetch(MmnSmmuv3State *s, uint32_t sid,
                                            bool ssv, uint32_t ssid,
                                            MmnSmmuv3Cfg *cfg,
                                            MmnSmmuv3Evt *evt);
-/* STRTAB_BASE_CFG.SPLIT of a 2-level stream table (6, 8, 10), or 0 */
-unsigned mmn_smmuv3_strtab_split(MmnSmmuv3State *s);
 
 /* config-cache.c */
 #define MMN_SMMUV3_CFGC_MAX 1024    /* entries; a full cache is emptied */
@@ -321,6 +319,8 @@ void mmn_smmuv3_cfgc_command(MmnSmmuv3State *s, const uint64_t *c);
 /* Drop every entry (@why for the trace). */
 void mmn_smmuv3_cfgc_flush(MmnSmmuv3State *s, const char *why);
 void mmn_smmuv3_cfgc_fini(MmnSmmuv3State *s);
+/* Entries held now (QOM config-cache-entries). */
+uint32_t mmn_smmuv3_cfgc_entries(MmnSmmuv3State *s);
 
 /* xlate.c */
 MmnSmmuv3Asid *mmn_smmuv3_asid(MmnSmmuv3State *s, uint16_t asid, bool create);

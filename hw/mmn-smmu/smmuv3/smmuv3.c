@@ -11,6 +11,7 @@
 #include "qemu/log.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "exec/address-spaces.h"
 #include "hw/irq.h"
 #include "hw/pci/pci.h"
@@ -464,6 +465,15 @@ static void mmn_smmuv3_unrealize(DeviceState *dev)
     mmn_smmuv3_btm_fini(MMN_SMMUV3(dev));
 }
 
+static void mmn_smmuv3_get_cfgc_entries(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    uint32_t n = mmn_smmuv3_cfgc_entries(MMN_SMMUV3(obj));
+
+    visit_type_uint32(v, name, &n, errp);
+}
+
 static void mmn_smmuv3_instance_init(Object *obj)
 {
     MmnSmmuv3State *s = MMN_SMMUV3(obj);
@@ -486,8 +496,8 @@ static void mmn_smmuv3_instance_init(Object *obj)
                                    &s->stat_cfgc_hits, OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stale-configs",
                                    &s->stat_stale_configs, OBJ_PROP_FLAG_READ);
-    object_property_add_uint32_ptr(obj, "config-cache-entries",
-                                   &s->stat_cfgc_entries, OBJ_PROP_FLAG_READ);
+    object_property_add(obj, "config-cache-entries", "uint32",
+                        mmn_smmuv3_get_cfgc_entries, NULL, NULL, NULL);
     mmn_smmuv3_btm_instance_init(s);
 }
 

@@ -165,7 +165,6 @@ struct MmnSmmuv3State {
     uint64_t stat_livelocks;
     uint64_t stat_cfgc_hits;
     uint64_t stat_stale_configs;
-    uint32_t stat_cfgc_entries;
 
     /* broadcast TLB maintenance (btm = on; smmuv3/btm.c) */
     MmnTlbiSnooper btm_snooper;
