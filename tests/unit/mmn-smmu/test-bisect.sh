@@ -10,18 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/mmn-smmu/lib/changelog.sh
 . "$here/../../../scripts/mmn-smmu/lib/changelog.sh"
 
-n=0
-failed=0
-check() {
-    local what=$1 got=$2 want=$3
-    n=$((n + 1))
-    if [ "$got" = "$want" ]; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what: got '$got', want '$want'"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=tests/unit/mmn-smmu/tap-check.sh
+. "$here/tap-check.sh"
 
 # A synthetic list: OUTCOMES[i] is version i's outcome, "skip" makes it
 # untestable.  Every call is recorded, to check each version is tried at

@@ -17,18 +17,8 @@ repo=$(cd "$here/../../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-check() {
-    local what=$1 got=$2 want=$3
-    n=$((n + 1))
-    if [ "$got" = "$want" ]; then
-        echo "ok $n - $what"
-    else
-        echo "not ok $n - $what: got '$got', want '$want'"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=tests/unit/mmn-smmu/tap-check.sh
+. "$here/tap-check.sh"
 
 # judge ROW: "status|message" of mmn_scenarios_judge.
 judge() {
