@@ -19,7 +19,8 @@ uint64_t v3e_cd_w0(bool stall, bool record)
 
 /*
  * The STE is followed by CFGI_STE (Leaf), as Linux 6.1's
- * arm_smmu_write_strtab_ent() does through arm_smmu_sync_ste_for_sid():
+ * arm_smmu_write_strtab_ent() does through arm_smmu_sync_ste_for_sid()
+ * (drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c, like the CD below):
  * without it the SMMU may keep the old configuration.
  */
 void v3e_ste(V3Env *e, unsigned config, unsigned fmt, uint64_t ctx,
